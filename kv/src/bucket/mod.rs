@@ -1,0 +1,1 @@
+//! Bucket types and bucket properties.

@@ -1,0 +1,1 @@
+//! Riak objects, siblings and dotted version vectors.

@@ -1,0 +1,2 @@
+//! The `rill` binary.
+fn main() {}
