@@ -1,0 +1,19 @@
+//! Errors of the core layer; mapped to wire codes only at the protocol edges.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    /// The vnode's mailbox is full: the caller should answer `overload`.
+    #[error("overload")]
+    Overload,
+    /// No vnode runs for this partition on this node (stopped or never started).
+    #[error("vnode {0} is not running")]
+    VnodeNotRunning(u32),
+    #[error("invalid ring size {0}: must be a power of two between 8 and 1024")]
+    InvalidRingSize(u32),
+    #[error("node {0} unreachable")]
+    Unreachable(String),
+}
+
+pub type Result<T> = std::result::Result<T, CoreError>;

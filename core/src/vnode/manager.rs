@@ -1,0 +1,161 @@
+//! The vnode manager: runs a vnode for each partition this node holds and
+//! routes commands to them by partition.
+//!
+//! On one node it holds every partition. Handoff (later) starts vnodes for
+//! partitions moving in and stops those that moved out.
+
+use super::{Vnode, VnodeConfig, VnodeFactory, VnodeHandle};
+use crate::error::{CoreError, Result};
+use crate::ring::PartitionId;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+pub struct VnodeManager<V: Vnode> {
+    factory: Arc<dyn VnodeFactory<V>>,
+    cfg: VnodeConfig,
+    running: RwLock<HashMap<PartitionId, Arc<VnodeHandle<V::Command>>>>,
+}
+
+impl<V: Vnode> VnodeManager<V> {
+    pub fn new(factory: impl VnodeFactory<V>, cfg: VnodeConfig) -> Self {
+        VnodeManager {
+            factory: Arc::new(factory),
+            cfg,
+            running: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Start the vnode for `partition` unless it runs already.
+    pub fn ensure_started(&self, partition: PartitionId) {
+        let mut running = self.running.write().expect("vnode table lock");
+        running.entry(partition).or_insert_with(|| {
+            let vnode = self.factory.start(partition);
+            Arc::new(VnodeHandle::spawn(partition, vnode, &self.cfg))
+        });
+    }
+
+    /// Send a command to the vnode for `partition`; never blocks.
+    pub fn send(&self, partition: PartitionId, cmd: V::Command) -> Result<()> {
+        let handle = self
+            .running
+            .read()
+            .expect("vnode table lock")
+            .get(&partition)
+            .cloned()
+            .ok_or(CoreError::VnodeNotRunning(partition))?;
+        handle.send(cmd)
+    }
+
+    pub fn running(&self) -> Vec<PartitionId> {
+        let mut v: Vec<_> = self
+            .running
+            .read()
+            .expect("vnode table lock")
+            .keys()
+            .copied()
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Stop every vnode, letting each drain its mailbox first.
+    pub fn shutdown(&self) {
+        let all: Vec<_> = self
+            .running
+            .write()
+            .expect("vnode table lock")
+            .drain()
+            .collect();
+        // Handles shared with in-flight senders stop when the last clone drops.
+        drop(all);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    struct Counter {
+        partition: PartitionId,
+        n: u64,
+    }
+
+    enum Cmd {
+        Add(u64, mpsc::Sender<(PartitionId, u64)>),
+        Block(mpsc::Receiver<()>),
+    }
+
+    impl Vnode for Counter {
+        type Command = Cmd;
+        fn handle_command(&mut self, cmd: Cmd) {
+            match cmd {
+                Cmd::Add(k, reply) => {
+                    self.n += k;
+                    let _ = reply.send((self.partition, self.n));
+                }
+                Cmd::Block(rx) => {
+                    let _ = rx.recv();
+                }
+            }
+        }
+        fn is_empty(&mut self) -> bool {
+            self.n == 0
+        }
+        fn delete(&mut self) {
+            self.n = 0;
+        }
+    }
+
+    fn manager(mailbox: usize) -> VnodeManager<Counter> {
+        VnodeManager::new(
+            |partition| Counter { partition, n: 0 },
+            VnodeConfig {
+                mailbox,
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn routes_commands_by_partition() {
+        let m = manager(16);
+        m.ensure_started(1);
+        m.ensure_started(2);
+        let (tx, rx) = mpsc::channel();
+        m.send(1, Cmd::Add(5, tx.clone())).unwrap();
+        m.send(2, Cmd::Add(7, tx.clone())).unwrap();
+        m.send(1, Cmd::Add(1, tx)).unwrap();
+        let mut got: Vec<_> = (0..3).map(|_| rx.recv().unwrap()).collect();
+        got.sort();
+        assert_eq!(got, vec![(1, 5), (1, 6), (2, 7)]);
+        assert_eq!(m.running(), vec![1, 2]);
+        m.shutdown();
+        assert!(m.running().is_empty());
+    }
+
+    #[test]
+    fn unknown_partition_is_not_running() {
+        let m = manager(16);
+        let (tx, _rx) = mpsc::channel();
+        assert_eq!(
+            m.send(9, Cmd::Add(1, tx)).unwrap_err(),
+            CoreError::VnodeNotRunning(9)
+        );
+    }
+
+    #[test]
+    fn full_mailbox_is_overload() {
+        let m = manager(1);
+        m.ensure_started(0);
+        let (unblock, blocked) = mpsc::channel();
+        m.send(0, Cmd::Block(blocked)).unwrap();
+        // Wait until the vnode has taken the blocking command off the mailbox.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let (tx, rx) = mpsc::channel();
+        m.send(0, Cmd::Add(1, tx.clone())).unwrap();
+        assert_eq!(m.send(0, Cmd::Add(1, tx)).unwrap_err(), CoreError::Overload);
+        unblock.send(()).unwrap();
+        assert_eq!(rx.recv().unwrap(), (0, 1));
+    }
+}

@@ -1,0 +1,62 @@
+//! Vnodes: one partition on one node, run as an actor that owns its storage.
+//!
+//! The application (riak_kv) implements `Vnode`; `actor` runs one on its own
+//! OS thread with a bounded mailbox (storage calls block, so they must never
+//! run on the async workers that serve sockets); `manager` starts and stops
+//! the vnodes this node owns and routes commands to them.
+
+mod actor;
+mod manager;
+
+pub use actor::VnodeHandle;
+pub use manager::VnodeManager;
+
+use crate::ring::PartitionId;
+use std::time::Duration;
+
+/// The behaviour of a vnode; the framework owns its thread and mailbox.
+pub trait Vnode: Send + 'static {
+    /// A request; it carries its own reply channel.
+    type Command: Send + 'static;
+
+    /// Handle one command. Runs on the vnode's own thread and may block.
+    fn handle_command(&mut self, cmd: Self::Command);
+
+    /// Periodic housekeeping (e.g. reaping tombstones), called about every
+    /// `tick_interval` while the vnode runs.
+    fn tick(&mut self) {}
+
+    /// True when the vnode holds no data.
+    fn is_empty(&mut self) -> bool;
+
+    /// Drop all data (after a completed handoff).
+    fn delete(&mut self);
+}
+
+/// How the framework runs vnodes.
+#[derive(Debug, Clone)]
+pub struct VnodeConfig {
+    /// Mailbox bound; a full mailbox answers `Overload` to the sender.
+    pub mailbox: usize,
+    pub tick_interval: Duration,
+}
+
+impl Default for VnodeConfig {
+    fn default() -> Self {
+        VnodeConfig {
+            mailbox: 10_000,
+            tick_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What the manager needs to build a vnode for a partition.
+pub trait VnodeFactory<V: Vnode>: Send + Sync + 'static {
+    fn start(&self, partition: PartitionId) -> V;
+}
+
+impl<V: Vnode, F: Fn(PartitionId) -> V + Send + Sync + 'static> VnodeFactory<V> for F {
+    fn start(&self, partition: PartitionId) -> V {
+        self(partition)
+    }
+}
