@@ -1,0 +1,658 @@
+//! The backend conformance suite: every backend must pass these tests.
+//!
+//! Each check is a plain function over `&dyn Backend`; the `memory_backend` and
+//! `fjall_backend` modules at the bottom run all of them against a fresh backend.
+//! fjall-only behaviour (reopening a directory) lives in `fjall_backend` too.
+
+use std::collections::BTreeMap;
+use std::ops::Bound::{self, Excluded, Included, Unbounded};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+use crate::{Backend, StorageError, Store, WriteBatch};
+
+type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn collect(iter: crate::KvIter<'_>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    iter.collect::<crate::Result<Vec<_>>>()
+        .expect("scan failed")
+}
+
+fn all(store: &dyn Store) -> Vec<(Vec<u8>, Vec<u8>)> {
+    collect(store.range(Unbounded, Unbounded))
+}
+
+fn model_range(
+    model: &Model,
+    start: &Bound<Vec<u8>>,
+    end: &Bound<Vec<u8>>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    model
+        .iter()
+        .filter(|(k, _)| {
+            let above = match start {
+                Included(s) => *k >= s,
+                Excluded(s) => *k > s,
+                Unbounded => true,
+            };
+            let below = match end {
+                Included(e) => *k <= e,
+                Excluded(e) => *k < e,
+                Unbounded => true,
+            };
+            above && below
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+pub(crate) fn put_get_delete_overwrite(backend: &dyn Backend) {
+    let s = backend.store("kv.1").unwrap();
+    assert!(s.is_empty().unwrap());
+    assert_eq!(s.get(b"a").unwrap(), None);
+    s.put(b"a", b"1").unwrap();
+    assert_eq!(s.get(b"a").unwrap(), Some(b"1".to_vec()));
+    s.put(b"a", b"2").unwrap();
+    assert_eq!(s.get(b"a").unwrap(), Some(b"2".to_vec()));
+    assert!(!s.is_empty().unwrap());
+    s.delete(b"a").unwrap();
+    assert_eq!(s.get(b"a").unwrap(), None);
+    assert!(s.is_empty().unwrap());
+    // Deleting a missing key is fine.
+    s.delete(b"never").unwrap();
+    s.put(b"b", b"3").unwrap();
+    assert!(s.approximate_len() >= 1);
+    backend.sync().unwrap();
+    assert_eq!(s.get(b"b").unwrap(), Some(b"3".to_vec()));
+}
+
+pub(crate) fn empty_keys_and_values(backend: &dyn Backend) {
+    let s = backend.store("kv.2").unwrap();
+    s.put(b"", b"empty key").unwrap();
+    s.put(b"k", b"").unwrap();
+    assert_eq!(s.get(b"").unwrap(), Some(b"empty key".to_vec()));
+    assert_eq!(s.get(b"k").unwrap(), Some(Vec::new()));
+    assert_eq!(
+        all(&*s),
+        vec![
+            (b"".to_vec(), b"empty key".to_vec()),
+            (b"k".to_vec(), Vec::new())
+        ]
+    );
+    s.delete(b"").unwrap();
+    assert_eq!(s.get(b"").unwrap(), None);
+    assert_eq!(s.get(b"k").unwrap(), Some(Vec::new()));
+}
+
+pub(crate) fn large_values_and_key_limits(backend: &dyn Backend) {
+    let s = backend.store("kv.3").unwrap();
+    let big: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    s.put(b"big", &big).unwrap();
+    assert_eq!(s.get(b"big").unwrap(), Some(big.clone()));
+    let max_key = vec![7u8; crate::MAX_KEY_LEN];
+    s.put(&max_key, b"v").unwrap();
+    assert_eq!(s.get(&max_key).unwrap(), Some(b"v".to_vec()));
+    let too_long = vec![7u8; crate::MAX_KEY_LEN + 1];
+    assert!(matches!(
+        s.put(&too_long, b"v"),
+        Err(StorageError::KeyTooLarge(n)) if n == crate::MAX_KEY_LEN + 1
+    ));
+    // A batch with one bad key is rejected whole.
+    let mut batch = WriteBatch::new();
+    batch
+        .put(b"fine".to_vec(), b"v".to_vec())
+        .put(too_long, b"v".to_vec());
+    assert!(matches!(
+        s.write_batch(batch),
+        Err(StorageError::KeyTooLarge(_))
+    ));
+    assert_eq!(s.get(b"fine").unwrap(), None);
+    assert_eq!(s.get(b"big").unwrap().map(|v| v.len()), Some(big.len()));
+}
+
+pub(crate) fn batches_apply_everything(backend: &dyn Backend) {
+    let s = backend.store("kv.4").unwrap();
+    s.put(b"gone", b"x").unwrap();
+    let mut batch = WriteBatch::new();
+    batch
+        .put(b"a".to_vec(), b"1".to_vec())
+        .put(b"b".to_vec(), b"2".to_vec())
+        .delete(b"gone".to_vec())
+        .put(b"c".to_vec(), b"first".to_vec())
+        .put(b"c".to_vec(), b"last".to_vec())
+        .put(b"d".to_vec(), b"put".to_vec())
+        .delete(b"d".to_vec());
+    assert_eq!(batch.len(), 5);
+    s.write_batch(batch).unwrap();
+    assert_eq!(
+        all(&*s),
+        vec![
+            (b"a".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"2".to_vec()),
+            (b"c".to_vec(), b"last".to_vec()),
+        ]
+    );
+    s.write_batch(WriteBatch::new()).unwrap();
+    assert_eq!(all(&*s).len(), 3);
+}
+
+/// A reader scanning while batches rewrite several keys at once must never see a
+/// mix of two batches.
+pub(crate) fn batches_are_all_or_nothing(backend: &dyn Backend) {
+    const KEYS: usize = 8;
+    const ROUNDS: u32 = 300;
+    let s = backend.store("kv.5").unwrap();
+    let keys: Vec<Vec<u8>> = (0..KEYS).map(|i| format!("key{i}").into_bytes()).collect();
+    let mut batch = WriteBatch::new();
+    for k in &keys {
+        batch.put(k.clone(), 0u32.to_be_bytes().to_vec());
+    }
+    s.write_batch(batch).unwrap();
+
+    let done = Arc::new(AtomicBool::new(false));
+    std::thread::scope(|scope| {
+        let reader_store = Arc::clone(&s);
+        let reader_done = Arc::clone(&done);
+        let reader = scope.spawn(move || {
+            let mut scans = 0u32;
+            while !reader_done.load(Ordering::SeqCst) || scans == 0 {
+                let items = all(&*reader_store);
+                assert_eq!(items.len(), KEYS, "a batch was seen half applied");
+                let first = &items[0].1;
+                assert!(
+                    items.iter().all(|(_, v)| v == first),
+                    "a batch was seen half applied: {items:?}"
+                );
+                scans += 1;
+            }
+            scans
+        });
+        for round in 1..=ROUNDS {
+            let mut batch = WriteBatch::new();
+            for k in &keys {
+                batch.put(k.clone(), round.to_be_bytes().to_vec());
+            }
+            s.write_batch(batch).unwrap();
+        }
+        done.store(true, Ordering::SeqCst);
+        assert!(reader.join().unwrap() > 0);
+    });
+    assert!(all(&*s).iter().all(|(_, v)| v == &ROUNDS.to_be_bytes()));
+}
+
+pub(crate) fn range_bounds(backend: &dyn Backend) {
+    let s = backend.store("kv.6").unwrap();
+    let mut model = Model::new();
+    for k in ["", "a", "aa", "ab", "b", "ba", "c", "d"] {
+        let v = format!("v-{k}").into_bytes();
+        s.put(k.as_bytes(), &v).unwrap();
+        model.insert(k.as_bytes().to_vec(), v);
+    }
+    let points = ["", "a", "ab", "abc", "b", "c", "z"];
+    let mut bounds = vec![Unbounded];
+    for p in points {
+        bounds.push(Included(p.as_bytes().to_vec()));
+        bounds.push(Excluded(p.as_bytes().to_vec()));
+    }
+    for start in &bounds {
+        for end in &bounds {
+            let got = collect(s.range(start.clone(), end.clone()));
+            assert_eq!(
+                got,
+                model_range(&model, start, end),
+                "range {start:?}..{end:?}"
+            );
+        }
+    }
+}
+
+pub(crate) fn prefix_scans(backend: &dyn Backend) {
+    let s = backend.store("kv.7").unwrap();
+    let keys: [&[u8]; 9] = [
+        b"",
+        b"a",
+        b"ab",
+        b"abc",
+        b"ac",
+        b"b",
+        b"\xff",
+        b"\xff\xff",
+        b"\xff\xff\x00",
+    ];
+    for k in keys {
+        s.put(k, b"v").unwrap();
+    }
+    let scan =
+        |p: &[u8]| -> Vec<Vec<u8>> { collect(s.prefix(p)).into_iter().map(|(k, _)| k).collect() };
+    assert_eq!(scan(b"ab"), vec![b"ab".to_vec(), b"abc".to_vec()]);
+    assert_eq!(scan(b"a").len(), 4);
+    assert_eq!(scan(b"abcd"), Vec::<Vec<u8>>::new());
+    assert_eq!(
+        scan(b"\xff"),
+        vec![
+            b"\xff".to_vec(),
+            b"\xff\xff".to_vec(),
+            b"\xff\xff\x00".to_vec()
+        ]
+    );
+    assert_eq!(
+        scan(b"\xff\xff"),
+        vec![b"\xff\xff".to_vec(), b"\xff\xff\x00".to_vec()]
+    );
+    assert_eq!(
+        scan(b""),
+        keys.iter().map(|k| k.to_vec()).collect::<Vec<_>>()
+    );
+}
+
+pub(crate) fn ordering_is_bytewise(backend: &dyn Backend) {
+    let s = backend.store("kv.8").unwrap();
+    let mut keys: Vec<Vec<u8>> = vec![
+        vec![0xff],
+        vec![0x80],
+        vec![0x7f],
+        vec![0x00],
+        vec![0x00, 0x00],
+        b"B".to_vec(),
+        b"a".to_vec(),
+        b"ab".to_vec(),
+        vec![],
+        1000u32.to_be_bytes().to_vec(),
+        2u32.to_be_bytes().to_vec(),
+    ];
+    for k in &keys {
+        s.put(k, k).unwrap();
+    }
+    keys.sort();
+    let got: Vec<Vec<u8>> = all(&*s).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(got, keys);
+}
+
+pub(crate) fn drop_store_then_reopen_is_empty(backend: &dyn Backend) {
+    let s = backend.store("kv.9").unwrap();
+    let other = backend.store("kv.10").unwrap();
+    s.put(b"k", b"v").unwrap();
+    other.put(b"k", b"other").unwrap();
+    backend.drop_store("kv.9").unwrap();
+    assert!(matches!(s.get(b"k"), Err(StorageError::StoreDropped(n)) if n == "kv.9"));
+    assert!(matches!(
+        s.put(b"k", b"v"),
+        Err(StorageError::StoreDropped(_))
+    ));
+    assert!(s.range(Unbounded, Unbounded).next().unwrap().is_err());
+    assert!(!backend.store_names().unwrap().contains(&"kv.9".to_string()));
+    let again = backend.store("kv.9").unwrap();
+    assert!(again.is_empty().unwrap());
+    assert_eq!(again.get(b"k").unwrap(), None);
+    again.put(b"new", b"1").unwrap();
+    assert_eq!(all(&*again), vec![(b"new".to_vec(), b"1".to_vec())]);
+    assert_eq!(other.get(b"k").unwrap(), Some(b"other".to_vec()));
+    // Dropping a store that does not exist is not an error.
+    backend.drop_store("kv.404").unwrap();
+}
+
+pub(crate) fn store_names_and_handles(backend: &dyn Backend) {
+    for name in ["meta", "kv.2", "kv.1", "2i.1"] {
+        backend.store(name).unwrap();
+    }
+    assert_eq!(
+        backend.store_names().unwrap(),
+        vec!["2i.1", "kv.1", "kv.2", "meta"]
+    );
+    // Same name, same store.
+    let a = backend.store("kv.1").unwrap();
+    let b = backend.store("kv.1").unwrap();
+    a.put(b"x", b"1").unwrap();
+    assert_eq!(b.get(b"x").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(backend.store("kv.2").unwrap().get(b"x").unwrap(), None);
+    backend.drop_store("kv.2").unwrap();
+    assert_eq!(backend.store_names().unwrap(), vec!["2i.1", "kv.1", "meta"]);
+    for bad in ["", "kv/1", "with space"] {
+        assert!(
+            matches!(backend.store(bad), Err(StorageError::InvalidName(_))),
+            "{bad:?}"
+        );
+    }
+    assert!(!backend.name().is_empty());
+}
+
+/// Writes while an iterator is open neither deadlock nor show up in it.
+pub(crate) fn writes_while_iterating(backend: &dyn Backend) {
+    let s = backend.store("kv.11").unwrap();
+    for i in 0..100u32 {
+        s.put(&i.to_be_bytes(), b"old").unwrap();
+    }
+    let mut seen = Vec::new();
+    for item in s.range(Unbounded, Unbounded) {
+        let (k, v) = item.unwrap();
+        let i = u32::from_be_bytes(k.as_slice().try_into().unwrap());
+        // Overwrite, delete and add keys ahead of the cursor.
+        s.put(&(i + 1).to_be_bytes(), b"new").unwrap();
+        s.delete(&(i + 2).to_be_bytes()).unwrap();
+        s.put(&(1000 + i).to_be_bytes(), b"added").unwrap();
+        let mut batch = WriteBatch::new();
+        batch.put(format!("z{i}").into_bytes(), b"batch".to_vec());
+        s.write_batch(batch).unwrap();
+        seen.push((i, v));
+    }
+    for item in s.prefix(&[0, 0]) {
+        let (k, _) = item.unwrap();
+        s.delete(&k).unwrap();
+    }
+    assert_eq!(seen.len(), 100, "the iterator reads a snapshot");
+    assert!(
+        seen.iter()
+            .enumerate()
+            .all(|(n, (i, v))| *i == n as u32 && v == b"old")
+    );
+    assert_eq!(collect(s.prefix(&[0, 0])).len(), 0);
+    assert_eq!(collect(s.prefix(b"z")).len(), 100);
+}
+
+pub(crate) fn concurrent_writers(backend: &dyn Backend) {
+    const THREADS: u32 = 6;
+    const PER_THREAD: u32 = 60;
+    let s = backend.store("kv.12").unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let s = Arc::clone(&s);
+            scope.spawn(move || {
+                for i in 0..PER_THREAD {
+                    let key = format!("t{t}-{i:03}");
+                    if i % 3 == 0 {
+                        let mut batch = WriteBatch::new();
+                        batch.put(key.into_bytes(), i.to_be_bytes().to_vec());
+                        s.write_batch(batch).unwrap();
+                    } else {
+                        s.put(key.as_bytes(), &i.to_be_bytes()).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(all(&*s).len(), (THREADS * PER_THREAD) as usize);
+    assert_eq!(
+        s.get(b"t3-059").unwrap(),
+        Some(59u32.to_be_bytes().to_vec())
+    );
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Put(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+    Batch(Vec<(Vec<u8>, Option<Vec<u8>>)>),
+}
+
+fn key_strategy() -> impl Strategy<Value = Vec<u8>> {
+    // A tiny alphabet so operations collide on keys and prefixes.
+    prop::collection::vec(
+        prop_oneof![Just(0u8), Just(1), Just(b'a'), Just(0xff)],
+        0..4,
+    )
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let value = prop::collection::vec(any::<u8>(), 0..6);
+    prop_oneof![
+        4 => (key_strategy(), value.clone()).prop_map(|(k, v)| Op::Put(k, v)),
+        2 => key_strategy().prop_map(Op::Delete),
+        2 => prop::collection::vec((key_strategy(), prop::option::of(value)), 0..6).prop_map(Op::Batch),
+    ]
+}
+
+fn bound_strategy() -> impl Strategy<Value = Bound<Vec<u8>>> {
+    prop_oneof![
+        Just(Unbounded),
+        key_strategy().prop_map(Included),
+        key_strategy().prop_map(Excluded),
+    ]
+}
+
+/// Random operation sequences leave the store equal to a `BTreeMap` model.
+pub(crate) fn matches_btreemap_model(backend: &dyn Backend, cases: u32) {
+    let counter = std::sync::atomic::AtomicU32::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        prop::collection::vec(op_strategy(), 0..40),
+        bound_strategy(),
+        bound_strategy(),
+        key_strategy(),
+    );
+    runner
+        .run(&strategy, |(ops, start, end, prefix)| {
+            let name = format!("prop.{}", counter.fetch_add(1, Ordering::SeqCst));
+            let s = backend.store(&name).unwrap();
+            let mut model = Model::new();
+            for op in ops {
+                match op {
+                    Op::Put(k, v) => {
+                        s.put(&k, &v).unwrap();
+                        model.insert(k, v);
+                    }
+                    Op::Delete(k) => {
+                        s.delete(&k).unwrap();
+                        model.remove(&k);
+                    }
+                    Op::Batch(items) => {
+                        let mut batch = WriteBatch::new();
+                        for (k, v) in items {
+                            match v {
+                                Some(v) => {
+                                    batch.put(k.clone(), v.clone());
+                                    model.insert(k, v);
+                                }
+                                None => {
+                                    batch.delete(k.clone());
+                                    model.remove(&k);
+                                }
+                            }
+                        }
+                        s.write_batch(batch).unwrap();
+                    }
+                }
+            }
+            let everything: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            prop_assert_eq!(all(&*s), everything);
+            prop_assert_eq!(s.is_empty().unwrap(), model.is_empty());
+            prop_assert_eq!(
+                collect(s.range(start.clone(), end.clone())),
+                model_range(&model, &start, &end)
+            );
+            let by_prefix: Vec<_> = model
+                .iter()
+                .filter(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            prop_assert_eq!(collect(s.prefix(&prefix)), by_prefix);
+            prop_assert_eq!(s.get(&prefix).unwrap(), model.get(&prefix).cloned());
+            backend.drop_store(&name).unwrap();
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Runs every backend-independent check as its own `#[test]`.
+macro_rules! conformance_tests {
+    ($make:path) => {
+        conformance_tests!(@each $make;
+            put_get_delete_overwrite, empty_keys_and_values, large_values_and_key_limits,
+            batches_apply_everything, batches_are_all_or_nothing, range_bounds, prefix_scans,
+            ordering_is_bytewise, drop_store_then_reopen_is_empty, store_names_and_handles,
+            writes_while_iterating, concurrent_writers);
+    };
+    (@each $make:path; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                let (backend, _dir) = $make();
+                super::$name(&*backend);
+            }
+        )*
+    };
+}
+
+mod memory_backend {
+    use super::*;
+
+    fn make() -> (Arc<dyn Backend>, ()) {
+        (crate::memory(), ())
+    }
+
+    conformance_tests!(make);
+
+    #[test]
+    fn model() {
+        super::matches_btreemap_model(&*crate::memory(), 128);
+    }
+
+    #[test]
+    fn reports_itself() {
+        let backend = crate::memory();
+        assert_eq!(backend.name(), "memory");
+        assert_eq!(backend.durability(), crate::Durability::Sync);
+        assert_eq!(backend.journal_count(), None);
+    }
+}
+
+mod fjall_backend {
+    use super::*;
+    use crate::{Durability, StorageConfig, open_fjall};
+    use std::time::Duration;
+    use tempfile::TempDir;
+
+    fn config(durability: Durability) -> StorageConfig {
+        StorageConfig {
+            durability,
+            cache_mb: 8,
+            memtable_mb: 1,
+        }
+    }
+
+    fn make() -> (Arc<dyn Backend>, TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = open_fjall(dir.path(), &StorageConfig::default()).unwrap();
+        (backend, dir)
+    }
+
+    conformance_tests!(make);
+
+    #[test]
+    fn model() {
+        let (backend, _dir) = make();
+        super::matches_btreemap_model(&*backend, 24);
+    }
+
+    #[test]
+    fn sync_mode_passes_the_writing_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = open_fjall(dir.path(), &config(Durability::Sync)).unwrap();
+        assert_eq!(backend.durability(), Durability::Sync);
+        super::put_get_delete_overwrite(&*backend);
+        super::batches_apply_everything(&*backend);
+        super::concurrent_writers(&*backend);
+    }
+
+    #[test]
+    fn reports_itself() {
+        let (backend, _dir) = make();
+        assert_eq!(backend.name(), "fjall");
+        assert_eq!(
+            backend.durability(),
+            Durability::Interval(Duration::from_millis(10))
+        );
+        assert!(backend.journal_count().unwrap() >= 1);
+    }
+
+    fn reopen_keeps_data(durability: Durability) {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let backend = open_fjall(dir.path(), &config(durability)).unwrap();
+            let s = backend.store("kv.1").unwrap();
+            s.put(b"", b"empty key").unwrap();
+            s.put(b"a", b"1").unwrap();
+            s.put(b"gone", b"x").unwrap();
+            s.delete(b"gone").unwrap();
+            let mut batch = WriteBatch::new();
+            batch
+                .put(b"b".to_vec(), b"2".to_vec())
+                .put(b"c".to_vec(), b"3".to_vec());
+            s.write_batch(batch).unwrap();
+            backend.store("meta").unwrap().put(b"ring", b"r").unwrap();
+            backend.store("kv.2").unwrap().put(b"k", b"v").unwrap();
+            backend.drop_store("kv.2").unwrap();
+        }
+        let backend = open_fjall(dir.path(), &config(durability)).unwrap();
+        assert_eq!(backend.store_names().unwrap(), vec!["kv.1", "meta"]);
+        let s = backend.store("kv.1").unwrap();
+        assert_eq!(
+            all(&*s),
+            vec![
+                (b"".to_vec(), b"empty key".to_vec()),
+                (b"a".to_vec(), b"1".to_vec()),
+                (b"b".to_vec(), b"2".to_vec()),
+                (b"c".to_vec(), b"3".to_vec()),
+            ]
+        );
+        assert_eq!(
+            backend.store("meta").unwrap().get(b"ring").unwrap(),
+            Some(b"r".to_vec())
+        );
+        assert!(backend.store("kv.2").unwrap().is_empty().unwrap());
+    }
+
+    #[test]
+    fn reopen_keeps_data_interval() {
+        reopen_keeps_data(Durability::default());
+    }
+
+    #[test]
+    fn reopen_keeps_data_sync() {
+        reopen_keeps_data(Durability::Sync);
+    }
+
+    /// Enough data to flush several 1 MiB memtables to disk tables, then reopen:
+    /// empty keys and deletes must survive the trip through tables, not just the journal.
+    #[test]
+    fn data_survives_memtable_flushes_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let value = vec![0xabu8; 1024];
+        {
+            let backend = open_fjall(dir.path(), &config(Durability::default())).unwrap();
+            let s = backend.store("kv.1").unwrap();
+            s.put(b"", b"empty key").unwrap();
+            for i in 0..4000u32 {
+                s.put(&i.to_be_bytes(), &value).unwrap();
+            }
+            for i in (0..4000u32).step_by(2) {
+                s.delete(&i.to_be_bytes()).unwrap();
+            }
+        }
+        let backend = open_fjall(dir.path(), &config(Durability::default())).unwrap();
+        let s = backend.store("kv.1").unwrap();
+        assert_eq!(s.get(b"").unwrap(), Some(b"empty key".to_vec()));
+        let items = collect(s.prefix(&[0, 0]));
+        assert_eq!(items.len(), 2000);
+        assert!(items.iter().all(|(k, v)| k[3] % 2 == 1 && v == &value));
+    }
+
+    #[test]
+    fn second_open_of_a_directory_is_refused() {
+        let (backend, dir) = make();
+        let second = open_fjall(dir.path(), &StorageConfig::default());
+        assert!(
+            matches!(second, Err(StorageError::Locked)),
+            "{:?}",
+            second.err()
+        );
+        drop(backend);
+        open_fjall(dir.path(), &StorageConfig::default()).unwrap();
+    }
+}

@@ -1,0 +1,368 @@
+//! The fjall backend: one fjall `Database` per node, one fjall keyspace per store.
+//!
+//! This is the only file that imports fjall. It maps fjall errors to
+//! [`StorageError`], runs group commit for [`Durability::Sync`] and the
+//! background fsync thread for [`Durability::Interval`].
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
+
+use crate::commit::GroupCommit;
+use crate::{
+    Backend, Durability, KvIter, Result, StorageConfig, StorageError, Store, WriteBatch, check_key,
+    check_name, check_value, range_is_empty,
+};
+
+const MIB: u64 = 1024 * 1024;
+
+/// Leading byte of every stored key. fjall rejects empty keys (it panics while
+/// holding its journal and poisons the database); with the tag the empty user key
+/// is storable and user keys keep their order.
+const KEY_TAG: u8 = 0;
+
+fn encode_key(key: &[u8]) -> Vec<u8> {
+    let mut stored = Vec::with_capacity(key.len() + 1);
+    stored.push(KEY_TAG);
+    stored.extend_from_slice(key);
+    stored
+}
+
+fn encode_start(bound: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+    match bound {
+        Bound::Included(k) => Bound::Included(encode_key(&k)),
+        Bound::Excluded(k) => Bound::Excluded(encode_key(&k)),
+        Bound::Unbounded => Bound::Included(vec![KEY_TAG]),
+    }
+}
+
+fn encode_end(bound: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+    match bound {
+        Bound::Included(k) => Bound::Included(encode_key(&k)),
+        Bound::Excluded(k) => Bound::Excluded(encode_key(&k)),
+        Bound::Unbounded => Bound::Excluded(vec![KEY_TAG + 1]),
+    }
+}
+
+/// Opens (or creates) the fjall database in `path`. One per node: a second open of
+/// the same directory fails with [`StorageError::Locked`] until the first backend
+/// and every store handle from it are dropped.
+///
+/// fjall writes its journal through a user-space `BufWriter`. With
+/// `manual_journal_persist` off (pinned here and on each keyspace) every insert,
+/// remove and batch commit flushes that buffer to the OS before returning, so an
+/// acknowledged write survives a kill of the process in every durability mode.
+pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> {
+    let db = Database::builder(path)
+        .cache_size(cfg.cache_mb.saturating_mul(MIB))
+        .manual_journal_persist(false)
+        .open()
+        .map_err(engine_error)?;
+    let inner = Arc::new(Inner {
+        db,
+        durability: cfg.durability,
+        commit: GroupCommit::default(),
+        memtable_bytes: cfg.memtable_mb.max(1).saturating_mul(MIB),
+    });
+    let flusher = match cfg.durability {
+        Durability::Sync => None,
+        Durability::Interval(every) => Some(Flusher::start(Arc::clone(&inner), every)?),
+    };
+    tracing::info!(
+        path = %path.display(),
+        durability = ?cfg.durability,
+        journals = inner.db.journal_count(),
+        "opened fjall storage"
+    );
+    Ok(Arc::new(FjallBackend {
+        inner,
+        stores: Mutex::default(),
+        flusher,
+    }))
+}
+
+/// State shared by the backend, its stores and the fsync thread.
+struct Inner {
+    db: Database,
+    durability: Durability,
+    commit: GroupCommit,
+    memtable_bytes: u64,
+}
+
+impl Inner {
+    /// Called after every write, which fjall has already handed to the OS.
+    fn after_write(&self) -> Result<()> {
+        let ticket = self.commit.written();
+        match self.durability {
+            Durability::Sync => self.wait_durable(ticket),
+            Durability::Interval(_) => Ok(()),
+        }
+    }
+
+    fn wait_durable(&self, ticket: u64) -> Result<()> {
+        self.commit
+            .wait_durable(ticket, || self.db.persist(PersistMode::SyncData))
+            .map_err(engine_error)
+    }
+
+    fn keyspace(&self, name: &str) -> Result<Keyspace> {
+        let memtable = self.memtable_bytes;
+        self.db
+            .keyspace(name, || {
+                KeyspaceCreateOptions::default()
+                    .max_memtable_size(memtable)
+                    .manual_journal_persist(false)
+            })
+            .map_err(engine_error)
+    }
+}
+
+struct FjallBackend {
+    inner: Arc<Inner>,
+    stores: Mutex<HashMap<String, Arc<FjallStore>>>,
+    flusher: Option<Flusher>,
+}
+
+impl Backend for FjallBackend {
+    fn store(&self, name: &str) -> Result<Arc<dyn Store>> {
+        check_name(name)?;
+        let mut stores = self.stores.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(store) = stores.get(name) {
+            return Ok(Arc::clone(store) as Arc<dyn Store>);
+        }
+        let keyspace = self.inner.keyspace(name)?;
+        let store = Arc::new(FjallStore {
+            name: name.to_owned(),
+            keyspace,
+            inner: Arc::clone(&self.inner),
+            dropped: AtomicBool::new(false),
+        });
+        stores.insert(name.to_owned(), Arc::clone(&store));
+        Ok(store as Arc<dyn Store>)
+    }
+
+    fn drop_store(&self, name: &str) -> Result<()> {
+        check_name(name)?;
+        let mut stores = self.stores.lock().unwrap_or_else(PoisonError::into_inner);
+        let cached = stores.remove(name);
+        if !self.inner.db.keyspace_exists(name) {
+            return Ok(());
+        }
+        let keyspace = match cached {
+            Some(store) => {
+                store.dropped.store(true, Ordering::SeqCst);
+                store.keyspace.clone()
+            }
+            None => self.inner.keyspace(name)?,
+        };
+        // O(1): fjall forgets the keyspace and removes its folder once the last
+        // handle is gone. Never `Keyspace::clear`, which is not journal-safe.
+        self.inner
+            .db
+            .delete_keyspace(keyspace)
+            .map_err(engine_error)?;
+        tracing::debug!(store = name, "dropped store");
+        Ok(())
+    }
+
+    fn store_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .inner
+            .db
+            .list_keyspace_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    fn sync(&self) -> Result<()> {
+        // A fresh ticket forces an fsync that covers every earlier write.
+        let ticket = self.inner.commit.written();
+        self.inner.wait_durable(ticket)
+    }
+
+    fn durability(&self) -> Durability {
+        self.inner.durability
+    }
+
+    fn name(&self) -> &'static str {
+        "fjall"
+    }
+
+    fn journal_count(&self) -> Option<usize> {
+        Some(self.inner.db.journal_count())
+    }
+}
+
+impl Drop for FjallBackend {
+    fn drop(&mut self) {
+        if let Some(flusher) = self.flusher.take() {
+            flusher.stop();
+        }
+        if let Err(e) = self.inner.db.persist(PersistMode::SyncAll) {
+            tracing::error!(error = %e, "final fsync of the storage journal failed");
+        }
+    }
+}
+
+/// Background thread that fsyncs the journal every interval (when anything was written).
+struct Flusher {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Flusher {
+    fn start(inner: Arc<Inner>, every: Duration) -> Result<Self> {
+        let every = every.max(Duration::from_millis(1));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("storage-fsync".into())
+            .spawn(move || {
+                loop {
+                    match stopped.recv_timeout(every) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                    let ticket = inner.commit.last_written();
+                    if let Err(e) = inner.wait_durable(ticket) {
+                        tracing::error!(error = %e, "background fsync of the storage journal failed");
+                    }
+                }
+            })?;
+        Ok(Flusher { stop, thread })
+    }
+
+    fn stop(self) {
+        drop(self.stop);
+        if self.thread.join().is_err() {
+            tracing::error!("storage fsync thread panicked");
+        }
+    }
+}
+
+struct FjallStore {
+    name: String,
+    keyspace: Keyspace,
+    inner: Arc<Inner>,
+    /// Set by `drop_store`; every handle to a keyspace is this one cached `Arc`.
+    dropped: AtomicBool,
+}
+
+impl FjallStore {
+    fn error(&self, e: fjall::Error) -> StorageError {
+        match e {
+            fjall::Error::KeyspaceDeleted => StorageError::StoreDropped(self.name.clone()),
+            other => engine_error(other),
+        }
+    }
+
+    /// Reads a snapshot: writes after this call are invisible to the iterator.
+    fn iter(&self, iter: fjall::Iter) -> KvIter<'_> {
+        Box::new(iter.map(move |guard| {
+            guard
+                .into_inner()
+                .map(|(k, v)| (k.get(1..).unwrap_or_default().to_vec(), v.to_vec()))
+                .map_err(|e| self.error(e))
+        }))
+    }
+
+    fn alive(&self) -> Result<()> {
+        if self.dropped.load(Ordering::SeqCst) {
+            Err(StorageError::StoreDropped(self.name.clone()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Store for FjallStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.alive()?;
+        self.keyspace
+            .get(encode_key(key))
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| self.error(e))
+    }
+
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.alive()?;
+        check_key(key)?;
+        check_value(value)?;
+        self.keyspace
+            .insert(encode_key(key), value)
+            .map_err(|e| self.error(e))?;
+        self.inner.after_write()
+    }
+
+    fn delete(&self, key: &[u8]) -> Result<()> {
+        self.alive()?;
+        check_key(key)?;
+        self.keyspace
+            .remove(encode_key(key))
+            .map_err(|e| self.error(e))?;
+        self.inner.after_write()
+    }
+
+    fn write_batch(&self, batch: WriteBatch) -> Result<()> {
+        self.alive()?;
+        batch.validate()?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut fjall_batch = self.inner.db.batch();
+        for (key, value) in batch.into_ops() {
+            match value {
+                Some(value) => fjall_batch.insert(&self.keyspace, encode_key(&key), value),
+                None => fjall_batch.remove(&self.keyspace, encode_key(&key)),
+            }
+        }
+        fjall_batch.commit().map_err(|e| self.error(e))?;
+        self.inner.after_write()
+    }
+
+    fn range(&self, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>) -> KvIter<'_> {
+        if let Err(e) = self.alive() {
+            return Box::new(std::iter::once(Err(e)));
+        }
+        if range_is_empty(&start, &end) {
+            return Box::new(std::iter::empty());
+        }
+        let snapshot = self.inner.db.snapshot();
+        self.iter(snapshot.range(&self.keyspace, (encode_start(start), encode_end(end))))
+    }
+
+    fn prefix(&self, prefix: &[u8]) -> KvIter<'_> {
+        if let Err(e) = self.alive() {
+            return Box::new(std::iter::once(Err(e)));
+        }
+        let snapshot = self.inner.db.snapshot();
+        self.iter(snapshot.prefix(&self.keyspace, encode_key(prefix)))
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        self.alive()?;
+        self.keyspace.is_empty().map_err(|e| self.error(e))
+    }
+
+    fn approximate_len(&self) -> u64 {
+        self.keyspace.approximate_len() as u64
+    }
+}
+
+fn engine_error(e: fjall::Error) -> StorageError {
+    match e {
+        fjall::Error::Io(e) => StorageError::Io(e),
+        fjall::Error::Poisoned => StorageError::Poisoned,
+        fjall::Error::Locked => StorageError::Locked,
+        other => StorageError::Engine(Box::new(other)),
+    }
+}
