@@ -1,0 +1,75 @@
+//! Errors of the KV layer. Each variant is one of Riak's outcomes; the HTTP
+//! and PB edges map them to status codes and `RpbErrorResp` texts.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum KvError {
+    #[error("notfound")]
+    NotFound,
+    /// The bucket type does not exist (or is not active).
+    #[error("Unknown bucket type: {0}")]
+    UnknownBucketType(String),
+    #[error("timeout")]
+    Timeout,
+    #[error("overload")]
+    Overload,
+    /// Too few replies to reach `r`: `{r_val_unsatisfied, Needed, Got}`.
+    #[error("{{r_val_unsatisfied,{needed},{got}}}")]
+    RValUnsatisfied { needed: u32, got: u32 },
+    #[error("{{pr_val_unsatisfied,{needed},{got}}}")]
+    PrValUnsatisfied { needed: u32, got: u32 },
+    #[error("{{w_val_unsatisfied,{needed},{got}}}")]
+    WValUnsatisfied { needed: u32, got: u32 },
+    #[error("{{dw_val_unsatisfied,{needed},{got}}}")]
+    DwValUnsatisfied { needed: u32, got: u32 },
+    #[error("{{pw_val_unsatisfied,{needed},{got}}}")]
+    PwValUnsatisfied { needed: u32, got: u32 },
+    #[error("too_many_fails")]
+    TooManyFails,
+    /// A quorum larger than n_val was asked for.
+    #[error("{{n_val_violation,{0}}}")]
+    NValViolation(u32),
+    #[error("{{insufficient_vnodes,{got},need,{needed}}}")]
+    InsufficientVnodes { got: u32, needed: u32 },
+    #[error("{{too_many_siblings,{0}}}")]
+    TooManySiblings(usize),
+    #[error("{{too_large,{0}}}")]
+    TooLarge(usize),
+    /// `if_none_match` and the object exists.
+    #[error("match_found")]
+    MatchFound,
+    /// `if_not_modified` and the stored clock differs.
+    #[error("modified")]
+    Modified,
+    /// Bad request input (a message for the client).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Invalid bucket or type properties; the text lists every problem.
+    #[error("Invalid bucket properties: {0}")]
+    InvalidProps(String),
+    /// A stored record failed its checksum or could not be decoded.
+    #[error("corrupt object: {0}")]
+    Corrupt(String),
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("shutting down")]
+    ShuttingDown,
+}
+
+pub type Result<T> = std::result::Result<T, KvError>;
+
+impl From<rill_storage::StorageError> for KvError {
+    fn from(e: rill_storage::StorageError) -> Self {
+        KvError::Storage(e.to_string())
+    }
+}
+
+impl From<rill_core::CoreError> for KvError {
+    fn from(e: rill_core::CoreError) -> Self {
+        match e {
+            rill_core::CoreError::Overload => KvError::Overload,
+            other => KvError::Storage(other.to_string()),
+        }
+    }
+}

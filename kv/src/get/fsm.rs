@@ -1,0 +1,201 @@
+//! The get coordinator (riak_kv_get_fsm): ask every replica in the
+//! preference list, answer once `GetCore` has enough, then finish reading
+//! in the background and repair the replicas that were stale or missing.
+
+use super::core::{GetCore, GetOutcome, ReplicaReply};
+use crate::bucket::{BucketProps, Quorum};
+use crate::error::{KvError, Result};
+use crate::keys;
+use crate::object::RiakObject;
+use crate::request::{BucketKey, GetOptions, GetResult};
+use crate::service::Inner;
+use crate::vnode::{KvCommand, PutOp};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use rill_core::apl::{self, PrefEntry};
+use rill_core::chash;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// The resolved request parameters.
+pub(crate) struct GetPlan {
+    pub key: Vec<u8>,
+    pub preflist: Vec<PrefEntry>,
+    pub r: u32,
+    pub pr: u32,
+}
+
+/// n_val of a request: the bucket's, or a smaller one asked for.
+pub(crate) fn request_n(props: &BucketProps, asked: Option<u32>) -> Result<u32> {
+    match asked {
+        Some(n) if n == 0 || n > props.n_val => Err(KvError::BadRequest(format!(
+            "n_val {n} must be between 1 and the bucket's n_val {}",
+            props.n_val
+        ))),
+        Some(n) => Ok(n),
+        None => Ok(props.n_val),
+    }
+}
+
+pub(crate) fn preflist(inner: &Inner, bk: &BucketKey, n: u32, sloppy: bool) -> Vec<PrefEntry> {
+    let hash = chash::key_hash(&bk.bucket_type, &bk.bucket, &bk.key);
+    let first = inner.ring.partition_of(&hash);
+    let mut pl = apl::preflist(&inner.ring, first, n as usize, |node| inner.is_up(node));
+    if !sloppy {
+        pl.retain(|e| e.primary);
+    }
+    pl
+}
+
+pub(crate) fn plan(
+    inner: &Inner,
+    bk: &BucketKey,
+    props: &BucketProps,
+    opts: &GetOptions,
+) -> Result<GetPlan> {
+    let n = request_n(props, opts.n_val)?;
+    let r = opts.r.unwrap_or(Quorum::Default).resolve(n, props.r);
+    let pr = opts.pr.unwrap_or(Quorum::Default).resolve(n, props.pr);
+    if r > n || pr > n {
+        return Err(KvError::NValViolation(n));
+    }
+    let key = keys::object_key(bk)?;
+    let preflist = preflist(inner, bk, n, opts.sloppy_quorum.unwrap_or(true));
+    if (preflist.len() as u32) < r.max(1) {
+        return Err(KvError::InsufficientVnodes {
+            got: preflist.len() as u32,
+            needed: r.max(1),
+        });
+    }
+    let primaries = preflist.iter().filter(|e| e.primary).count() as u32;
+    if pr > primaries {
+        return Err(KvError::PrValUnsatisfied {
+            needed: pr,
+            got: primaries,
+        });
+    }
+    Ok(GetPlan {
+        key,
+        preflist,
+        r,
+        pr,
+    })
+}
+
+/// Run the read and return the core's outcome (shared with delete and put).
+pub(crate) async fn read(
+    inner: &Arc<Inner>,
+    plan: GetPlan,
+    props: &BucketProps,
+    opts: &GetOptions,
+) -> Result<GetOutcome> {
+    let deadline = Instant::now() + inner.timeout(opts.timeout);
+    let primaries = plan.preflist.iter().filter(|e| e.primary).count() as u32;
+    let mut core = GetCore::new(
+        plan.preflist.len() as u32,
+        plan.r,
+        plan.pr,
+        primaries,
+        opts.basic_quorum.unwrap_or(props.basic_quorum),
+        opts.notfound_ok.unwrap_or(props.notfound_ok),
+        props.allow_mult,
+    );
+    let mut pending: FuturesUnordered<_> = plan
+        .preflist
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(idx, entry)| {
+            let inner = inner.clone();
+            let key = plan.key.clone();
+            async move {
+                let r = inner
+                    .call(&entry, |reply| KvCommand::Get { key, reply })
+                    .await;
+                let reply = match r {
+                    Ok(Some(o)) => ReplicaReply::Found(o),
+                    Ok(None) => ReplicaReply::NotFound,
+                    Err(e) => ReplicaReply::Error(e),
+                };
+                (idx, entry.primary, reply)
+            }
+        })
+        .collect();
+    while !core.enough() {
+        match tokio::time::timeout_at(deadline, pending.next()).await {
+            Ok(Some((idx, primary, reply))) => core.add(idx, primary, reply),
+            Ok(None) => break,
+            Err(_) => return Err(KvError::Timeout),
+        }
+    }
+    let outcome = core.response();
+    // Finish in the background: the client has its answer already.
+    let inner = inner.clone();
+    let allow_mult = props.allow_mult;
+    tokio::spawn(async move {
+        while let Ok(Some((idx, primary, reply))) =
+            tokio::time::timeout_at(deadline, pending.next()).await
+        {
+            core.add(idx, primary, reply);
+        }
+        if core.all_replied() {
+            read_repair(&inner, &plan.key, &plan.preflist, &core, allow_mult);
+        }
+    });
+    Ok(outcome)
+}
+
+fn read_repair(
+    inner: &Inner,
+    key: &[u8],
+    preflist: &[PrefEntry],
+    core: &GetCore,
+    allow_mult: bool,
+) {
+    let Some(merged) = core.merged() else { return };
+    for idx in core.repairs() {
+        inner.stats.read_repairs.incr();
+        let (reply, _rx) = crate::vnode::Reply::channel();
+        inner.cast(
+            &preflist[idx],
+            KvCommand::Put {
+                key: key.to_vec(),
+                op: PutOp::Replicate {
+                    object: merged.clone(),
+                    allow_mult,
+                    last_write_wins: false,
+                },
+                reply,
+            },
+        );
+    }
+}
+
+pub(crate) fn head_only(mut o: RiakObject) -> RiakObject {
+    for s in &mut o.siblings {
+        s.value.clear();
+    }
+    o
+}
+
+pub(crate) async fn execute(
+    inner: &Arc<Inner>,
+    bk: BucketKey,
+    opts: GetOptions,
+) -> Result<GetResult> {
+    let props = inner.types.props(&bk.bucket_type, &bk.bucket)?;
+    let plan = plan(inner, &bk, &props, &opts)?;
+    match read(inner, plan, &props, &opts).await? {
+        GetOutcome::Found(o) => {
+            if opts.if_modified.as_ref() == Some(&o.clock) {
+                return Ok(GetResult::Unchanged);
+            }
+            Ok(GetResult::Found(if opts.head { head_only(o) } else { o }))
+        }
+        GetOutcome::NotFound(Some(tomb)) if opts.deleted_vclock => {
+            Ok(GetResult::Deleted(tomb.clock))
+        }
+        GetOutcome::NotFound(_) => Ok(GetResult::NotFound),
+        GetOutcome::Error(e) => Err(e),
+    }
+}

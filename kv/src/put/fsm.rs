@@ -1,0 +1,257 @@
+//! The put coordinator (riak_kv_put_fsm): validate quorums, let the first
+//! local vnode of the preference list coordinate (it becomes the write's
+//! actor), replicate its result to the other replicas, and answer once
+//! `PutCore` has enough acknowledgements.
+
+use super::core::PutCore;
+use crate::bucket::{BucketProps, Quorum};
+use crate::error::{KvError, Result};
+use crate::get::fsm as get_fsm;
+use crate::keys;
+use crate::object::{Content, Metadata, RiakObject, VClock, new_vtag};
+use crate::request::{BucketKey, GetOptions, NewContent, PutOptions, PutRequest, PutResult};
+use crate::service::Inner;
+use crate::vnode::{KvCommand, PutOp};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Quorums of a write, resolved against n.
+pub(crate) struct WriteQuorum {
+    pub w: u32,
+    pub dw: u32,
+    pub pw: u32,
+}
+
+pub(crate) fn write_quorum(
+    props: &BucketProps,
+    n: u32,
+    w: Option<Quorum>,
+    dw: Option<Quorum>,
+    pw: Option<Quorum>,
+) -> Result<WriteQuorum> {
+    let w = w.unwrap_or(Quorum::Default).resolve(n, props.w);
+    let dw = dw.unwrap_or(Quorum::Default).resolve(n, props.dw);
+    let pw = pw.unwrap_or(Quorum::Default).resolve(n, props.pw);
+    if w > n || dw > n || pw > n {
+        return Err(KvError::NValViolation(n));
+    }
+    Ok(WriteQuorum { w, dw, pw })
+}
+
+/// A key for a POST without one: 160 random bits in base 62, like Riak's.
+pub(crate) fn generate_key() -> Vec<u8> {
+    const B62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut n: [u8; 20] = rand::random();
+    let mut out = Vec::with_capacity(28);
+    // Repeated division of the 160-bit number by 62.
+    while n.iter().any(|&b| b != 0) {
+        let mut rem = 0u32;
+        for b in n.iter_mut() {
+            let cur = (rem << 8) | *b as u32;
+            *b = (cur / 62) as u8;
+            rem = cur % 62;
+        }
+        out.push(B62[rem as usize]);
+    }
+    out.reverse();
+    out
+}
+
+/// The client's content with the server's vtag and timestamp.
+pub(crate) fn stamp(inner: &Inner, c: NewContent) -> Content {
+    let meta = Metadata {
+        content_type: c
+            .content_type
+            .unwrap_or_else(|| crate::object::DEFAULT_CONTENT_TYPE.to_string()),
+        charset: c.charset,
+        content_encoding: c.content_encoding,
+        vtag: new_vtag(&mut rand::rng()),
+        last_modified_us: inner.clock.now_us(),
+        usermeta: c.usermeta,
+        links: c.links,
+        indexes: c.indexes,
+        deleted: false,
+    };
+    Content::new(c.value, meta)
+}
+
+/// Everything a coordinated write needs.
+pub(crate) struct Write {
+    pub bk: BucketKey,
+    pub context: VClock,
+    pub content: Content,
+    pub n: u32,
+    pub quorum: WriteQuorum,
+    pub sloppy: bool,
+    pub timeout: Duration,
+}
+
+/// Coordinate, replicate and count: the heart of put and delete.
+pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> Result<RiakObject> {
+    let deadline = Instant::now() + w.timeout;
+    let key = keys::object_key(&w.bk)?;
+    let preflist = get_fsm::preflist(inner, &w.bk, w.n, w.sloppy);
+    let q = &w.quorum;
+    let needed = q.w.max(q.dw).max(q.pw).max(1);
+    if (preflist.len() as u32) < needed {
+        return Err(KvError::InsufficientVnodes {
+            got: preflist.len() as u32,
+            needed,
+        });
+    }
+    let primaries = preflist.iter().filter(|e| e.primary).count() as u32;
+    if q.pw > primaries {
+        return Err(KvError::PwValUnsatisfied {
+            needed: q.pw,
+            got: primaries,
+        });
+    }
+    let coord_idx = preflist
+        .iter()
+        .position(|e| e.node == inner.cfg.node_name)
+        .ok_or_else(|| KvError::Storage("no local vnode in the preference list".into()))?;
+    let coord = preflist[coord_idx].clone();
+    let op = PutOp::Coordinate {
+        context: w.context,
+        content: w.content,
+        allow_mult: props.allow_mult,
+        last_write_wins: props.last_write_wins,
+    };
+    let k = key.clone();
+    let stored = tokio::time::timeout_at(
+        deadline,
+        inner.call(&coord, move |reply| KvCommand::Put { key: k, op, reply }),
+    )
+    .await
+    .map_err(|_| KvError::Timeout)??;
+    let mut core = PutCore::new(preflist.len() as u32, primaries, q.w, q.dw, q.pw);
+    core.add(coord.primary, Ok(()));
+    let mut pending: FuturesUnordered<_> = preflist
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != coord_idx)
+        .map(|(_, e)| {
+            let inner = inner.clone();
+            let entry = e.clone();
+            let key = key.clone();
+            let op = PutOp::Replicate {
+                object: stored.clone(),
+                allow_mult: props.allow_mult,
+                last_write_wins: props.last_write_wins,
+            };
+            async move {
+                let r = inner
+                    .call(&entry, |reply| KvCommand::Put { key, op, reply })
+                    .await;
+                (entry.primary, r.map(|_| ()))
+            }
+        })
+        .collect();
+    while !core.enough() {
+        match tokio::time::timeout_at(deadline, pending.next()).await {
+            Ok(Some((primary, r))) => core.add(primary, r),
+            Ok(None) => break,
+            Err(_) => return Err(KvError::Timeout),
+        }
+    }
+    // Remaining replicas finish on their own; their replies are not needed.
+    tokio::spawn(async move { while pending.next().await.is_some() {} });
+    core.response().map(|()| stored)
+}
+
+/// Reads the current object for a conditional put.
+async fn check_conditions(
+    inner: &Arc<Inner>,
+    bk: &BucketKey,
+    props: &BucketProps,
+    opts: &PutOptions,
+) -> Result<()> {
+    if !opts.if_none_match && opts.if_not_modified.is_none() {
+        return Ok(());
+    }
+    let gopts = GetOptions {
+        timeout: opts.timeout,
+        ..GetOptions::default()
+    };
+    let plan = get_fsm::plan(inner, bk, props, &gopts)?;
+    let current = match get_fsm::read(inner, plan, props, &gopts).await? {
+        crate::get::core::GetOutcome::Found(o) => Some(o),
+        crate::get::core::GetOutcome::NotFound(_) => None,
+        crate::get::core::GetOutcome::Error(e) => return Err(e),
+    };
+    if opts.if_none_match && current.is_some() {
+        return Err(KvError::MatchFound);
+    }
+    if let Some(expected) = &opts.if_not_modified {
+        match current {
+            None => return Err(KvError::NotFound),
+            Some(o) if &o.clock != expected => return Err(KvError::Modified),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn execute(inner: &Arc<Inner>, req: PutRequest) -> Result<PutResult> {
+    let props = inner.types.props(&req.bucket_type, &req.bucket)?;
+    let opts = req.options;
+    let n = get_fsm::request_n(&props, opts.n_val)?;
+    let quorum = write_quorum(&props, n, opts.w, opts.dw, opts.pw)?;
+    let size = req.content.value.len();
+    if size > inner.cfg.max_object_size {
+        return Err(KvError::TooLarge(size));
+    }
+    if size > inner.cfg.warn_object_size {
+        tracing::warn!(size, "large object written");
+    }
+    let key = req.key.unwrap_or_else(generate_key);
+    let bk = BucketKey {
+        bucket_type: req.bucket_type,
+        bucket: req.bucket,
+        key,
+    };
+    check_conditions(inner, &bk, &props, &opts).await?;
+    let content = stamp(inner, req.content);
+    let stored = write(
+        inner,
+        &props,
+        Write {
+            bk: bk.clone(),
+            context: req.context.unwrap_or_default(),
+            content,
+            n,
+            quorum,
+            sloppy: opts.sloppy_quorum.unwrap_or(true),
+            timeout: inner.timeout(opts.timeout),
+        },
+    )
+    .await?;
+    let object = if opts.return_body {
+        Some(stored)
+    } else if opts.return_head {
+        Some(get_fsm::head_only(stored))
+    } else {
+        None
+    };
+    Ok(PutResult {
+        key: bk.key,
+        object,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_are_base62_and_distinct() {
+        let a = generate_key();
+        let b = generate_key();
+        assert_ne!(a, b);
+        assert!(a.len() >= 20 && a.len() <= 28, "{}", a.len());
+        assert!(a.iter().all(|c| c.is_ascii_alphanumeric()));
+    }
+}

@@ -1,0 +1,4 @@
+//! The put path: `core` counts acknowledgements, `fsm` coordinates.
+
+pub mod core;
+pub mod fsm;

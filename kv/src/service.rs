@@ -1,0 +1,311 @@
+//! The KV service of one node: the entry point the HTTP and PB servers call.
+//!
+//! It resolves bucket properties, builds preference lists from the ring and
+//! runs the get/put/delete coordinators; vnodes do the storage work.
+//! (riak_client in Riak.) Cheap to clone.
+
+use crate::bucket::{BucketProps, PbProps};
+use crate::config::KvConfig;
+use crate::error::{KvError, Result};
+use crate::request::*;
+use crate::stats::KvStats;
+use crate::types::BucketTypes;
+use crate::vnode::{KvCommand, KvVnode, Reply};
+use rill_core::apl::PrefEntry;
+use rill_core::clock::{Clock, SystemClock};
+use rill_core::vnode::VnodeManager;
+use rill_core::{PartitionId, Ring};
+use rill_storage::Backend;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A change to bucket or type properties, as either wire sends it.
+#[derive(Debug, Clone)]
+pub enum PropsUpdate {
+    /// The inner object of HTTP's `{"props":{...}}`.
+    Json(serde_json::Value),
+    Pb(PbProps),
+}
+
+impl PropsUpdate {
+    fn apply(
+        &self,
+        p: &BucketProps,
+    ) -> std::result::Result<BucketProps, crate::bucket::PropsError> {
+        match self {
+            PropsUpdate::Json(v) => p.apply_json_update(v),
+            PropsUpdate::Pb(pb) => p.apply_pb_update(pb),
+        }
+    }
+}
+
+/// Riak's bucket type life cycle (ready = created and seen by every node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeStatus {
+    Created,
+    Ready,
+    Active,
+}
+
+impl TypeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TypeStatus::Created => "created",
+            TypeStatus::Ready => "ready",
+            TypeStatus::Active => "active",
+        }
+    }
+}
+
+/// Batches of names, streamed as the coverage fold finds them.
+pub type NameStream = mpsc::Receiver<Result<Vec<Vec<u8>>>>;
+
+pub(crate) struct Inner {
+    pub cfg: Arc<KvConfig>,
+    pub ring: Arc<Ring>,
+    pub vnodes: VnodeManager<KvVnode>,
+    pub backend: Arc<dyn Backend>,
+    pub types: BucketTypes,
+    pub stats: Arc<KvStats>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Clone)]
+pub struct KvService {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Runs blocking work (storage, metadata writes) off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| KvError::Storage(format!("blocking task failed: {e}")))?
+}
+
+impl KvService {
+    /// Opens the service on `backend` and starts a vnode for every partition
+    /// this node owns. Blocking (opens storage).
+    pub fn open(cfg: KvConfig, backend: Arc<dyn Backend>) -> Result<KvService> {
+        Self::open_with_clock(cfg, backend, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(
+        cfg: KvConfig,
+        backend: Arc<dyn Backend>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<KvService> {
+        let cfg = Arc::new(cfg);
+        let ring = Arc::new(
+            Ring::new(cfg.ring_size, &cfg.node_name)
+                .map_err(|e| KvError::BadRequest(e.to_string()))?,
+        );
+        let types = BucketTypes::load(backend.store("meta")?)?;
+        let stats = Arc::new(KvStats::default());
+        // Open every vnode's store first so a storage failure stops start-up.
+        let mut opened = std::collections::HashMap::new();
+        for p in ring.partitions_of(&cfg.node_name) {
+            let store = backend.store(&format!("kv.{p}"))?;
+            opened.insert(p, KvVnode::open(p, store, cfg.clone(), stats.clone())?);
+        }
+        let opened = std::sync::Mutex::new(opened);
+        let (cfg2, backend2, stats2) = (cfg.clone(), backend.clone(), stats.clone());
+        let manager = VnodeManager::new(
+            move |p: PartitionId| {
+                if let Some(v) = opened.lock().expect("vnode start lock").remove(&p) {
+                    return v;
+                }
+                // A vnode started later (handoff) opens its store here.
+                let store = backend2
+                    .store(&format!("kv.{p}"))
+                    .expect("open vnode store");
+                KvVnode::open(p, store, cfg2.clone(), stats2.clone()).expect("open vnode")
+            },
+            cfg.vnode.clone(),
+        );
+        for p in ring.partitions_of(&cfg.node_name) {
+            manager.ensure_started(p);
+        }
+        Ok(KvService {
+            inner: Arc::new(Inner {
+                cfg,
+                ring,
+                vnodes: manager,
+                backend,
+                types,
+                stats,
+                clock,
+            }),
+        })
+    }
+
+    /// Stops every vnode after it drained its mailbox, then syncs storage.
+    pub fn shutdown(&self) {
+        self.inner.vnodes.shutdown();
+        if let Err(e) = self.inner.backend.sync() {
+            tracing::warn!(error = %e, "final storage sync failed");
+        }
+    }
+
+    pub async fn get(&self, key: BucketKey, opts: GetOptions) -> Result<GetResult> {
+        self.inner.stats.node_gets.incr();
+        crate::get::fsm::execute(&self.inner, key, opts).await
+    }
+
+    pub async fn put(&self, req: PutRequest) -> Result<PutResult> {
+        self.inner.stats.node_puts.incr();
+        crate::put::fsm::execute(&self.inner, req).await
+    }
+
+    pub async fn delete(&self, req: DeleteRequest) -> Result<DeleteOutcome> {
+        self.inner.stats.node_deletes.incr();
+        crate::delete::execute(&self.inner, req).await
+    }
+
+    pub async fn list_buckets(
+        &self,
+        bucket_type: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<NameStream> {
+        self.inner.types.type_props(bucket_type)?;
+        Ok(crate::list::buckets(&self.inner, bucket_type, timeout))
+    }
+
+    pub async fn list_keys(
+        &self,
+        bucket_type: &[u8],
+        bucket: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<NameStream> {
+        self.inner.types.props(bucket_type, bucket)?;
+        Ok(crate::list::keys(&self.inner, bucket_type, bucket, timeout))
+    }
+
+    pub async fn bucket_props(&self, bucket_type: &[u8], bucket: &[u8]) -> Result<BucketProps> {
+        self.inner.types.props(bucket_type, bucket)
+    }
+
+    pub async fn set_bucket_props(
+        &self,
+        bucket_type: &[u8],
+        bucket: &[u8],
+        update: PropsUpdate,
+    ) -> Result<()> {
+        let inner = self.inner.clone();
+        let (t, b) = (bucket_type.to_vec(), bucket.to_vec());
+        blocking(move || inner.types.update_bucket(&t, &b, |p| update.apply(p))).await
+    }
+
+    pub async fn reset_bucket_props(&self, bucket_type: &[u8], bucket: &[u8]) -> Result<()> {
+        let inner = self.inner.clone();
+        let (t, b) = (bucket_type.to_vec(), bucket.to_vec());
+        blocking(move || inner.types.reset_bucket(&t, &b)).await
+    }
+
+    pub async fn type_props(&self, bucket_type: &[u8]) -> Result<BucketProps> {
+        self.inner.types.type_props(bucket_type)
+    }
+
+    pub async fn set_type_props(&self, bucket_type: &[u8], update: PropsUpdate) -> Result<()> {
+        let inner = self.inner.clone();
+        let name = String::from_utf8_lossy(bucket_type).into_owned();
+        blocking(move || inner.types.update_type(&name, |p| update.apply(p))).await
+    }
+
+    pub async fn create_type(&self, name: &str, props: PropsUpdate) -> Result<()> {
+        let props = match &props {
+            PropsUpdate::Json(v) => BucketProps::create_type_from_json(v),
+            PropsUpdate::Pb(pb) => BucketProps::new_type_defaults().apply_pb_update(pb),
+        }
+        .map_err(|e| KvError::InvalidProps(e.to_erlang_term()))?;
+        let inner = self.inner.clone();
+        let name = name.to_string();
+        blocking(move || inner.types.create(&name, props)).await
+    }
+
+    pub async fn activate_type(&self, name: &str) -> Result<()> {
+        let inner = self.inner.clone();
+        let name = name.to_string();
+        blocking(move || inner.types.activate(&name)).await
+    }
+
+    /// None when no such type exists.
+    pub async fn type_status(&self, name: &str) -> Result<Option<TypeStatus>> {
+        Ok(self.inner.types.status(name))
+    }
+
+    pub async fn list_types(&self) -> Result<Vec<(String, TypeStatus)>> {
+        Ok(self.inner.types.list())
+    }
+
+    pub fn node_name(&self) -> &str {
+        &self.inner.cfg.node_name
+    }
+
+    pub fn ring(&self) -> Arc<Ring> {
+        self.inner.ring.clone()
+    }
+
+    pub fn config(&self) -> &KvConfig {
+        &self.inner.cfg
+    }
+
+    /// Riak-named statistics (`node_gets`, `vnode_puts_total`, …).
+    pub fn stats(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.inner.stats.to_json();
+        let ring = &self.inner.ring;
+        m.insert("nodename".into(), self.inner.cfg.node_name.clone().into());
+        m.insert("ring_num_partitions".into(), ring.size().into());
+        m.insert("ring_creation_size".into(), ring.size().into());
+        m.insert("ring_members".into(), ring.members().into());
+        m.insert(
+            "connected_nodes".into(),
+            serde_json::Value::Array(Vec::new()),
+        );
+        m.insert("storage_backend".into(), self.inner.backend.name().into());
+        m.insert(
+            "vnodes_running".into(),
+            self.inner.vnodes.running().len().into(),
+        );
+        m
+    }
+}
+
+impl Inner {
+    /// Whether a node is up. One node: only itself.
+    pub fn is_up(&self, node: &str) -> bool {
+        node == self.cfg.node_name
+    }
+
+    /// Sends a command to the vnode at `entry` and awaits its reply.
+    pub async fn call<T>(
+        &self,
+        entry: &PrefEntry,
+        make: impl FnOnce(Reply<T>) -> KvCommand,
+    ) -> Result<T> {
+        if entry.node != self.cfg.node_name {
+            return Err(KvError::Storage(format!("node {} unreachable", entry.node)));
+        }
+        let (reply, rx) = Reply::channel();
+        if let Err(e) = self.vnodes.send(entry.partition, make(reply)) {
+            if e == rill_core::CoreError::Overload {
+                self.stats.overloads.incr();
+            }
+            return Err(e.into());
+        }
+        rx.await.map_err(|_| KvError::ShuttingDown)?
+    }
+
+    /// Sends a command that expects no reply.
+    pub fn cast(&self, entry: &PrefEntry, cmd: KvCommand) {
+        if entry.node == self.cfg.node_name {
+            let _ = self.vnodes.send(entry.partition, cmd);
+        }
+    }
+
+    pub fn timeout(&self, t: Option<Duration>) -> Duration {
+        t.unwrap_or(self.cfg.default_timeout)
+    }
+}

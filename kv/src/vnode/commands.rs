@@ -1,0 +1,58 @@
+//! The messages a KV vnode answers (riak_kv_vnode's requests).
+
+use crate::error::Result;
+use crate::object::{Content, RiakObject, VClock};
+use rill_storage::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// A reply channel; a dropped receiver (timed-out coordinator) is fine.
+pub struct Reply<T>(pub oneshot::Sender<Result<T>>);
+
+impl<T> Reply<T> {
+    pub fn channel() -> (Reply<T>, oneshot::Receiver<Result<T>>) {
+        let (tx, rx) = oneshot::channel();
+        (Reply(tx), rx)
+    }
+
+    pub fn send(self, v: Result<T>) {
+        let _ = self.0.send(v);
+    }
+}
+
+pub enum PutOp {
+    /// This vnode is the coordinator: it is the actor of the new write.
+    Coordinate {
+        context: VClock,
+        content: Content,
+        allow_mult: bool,
+        last_write_wins: bool,
+    },
+    /// A write coordinated elsewhere, or a read repair: merge it in.
+    Replicate {
+        object: RiakObject,
+        allow_mult: bool,
+        last_write_wins: bool,
+    },
+}
+
+pub enum KvCommand {
+    Get {
+        key: Vec<u8>,
+        reply: Reply<Option<RiakObject>>,
+    },
+    Put {
+        key: Vec<u8>,
+        op: PutOp,
+        reply: Reply<RiakObject>,
+    },
+    /// Remove a tombstone (after `delay`) if it is still the stored object.
+    Reap {
+        key: Vec<u8>,
+        clock: VClock,
+        delay: Option<Duration>,
+    },
+    /// The vnode's store, for folds that run off the vnode thread.
+    Store { reply: Reply<Arc<dyn Store>> },
+}

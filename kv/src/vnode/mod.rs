@@ -1,0 +1,222 @@
+//! The KV vnode: one partition's objects, on the vnode's own thread.
+//!
+//! It coordinates writes as the causal actor (its id is persisted in its own
+//! store, so a vnode whose data is lost starts over as a new actor), merges
+//! replicated writes, serves reads, and reaps tombstones after `delete_mode`.
+//! Folds (list keys, handoff) leave the vnode: it hands out its store.
+
+mod commands;
+
+pub use commands::{KvCommand, PutOp, Reply};
+
+use crate::config::KvConfig;
+use crate::error::{KvError, Result};
+use crate::keys;
+use crate::object::{Actor, RiakObject, decode_object, encode_object};
+use crate::stats::KvStats;
+use rill_core::PartitionId;
+use rill_core::vnode::Vnode;
+use rill_storage::Store;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct KvVnode {
+    partition: PartitionId,
+    store: Arc<dyn Store>,
+    actor: Actor,
+    cfg: Arc<KvConfig>,
+    stats: Arc<KvStats>,
+    /// Tombstones to remove when due, if still unchanged.
+    reaps: Vec<(Instant, Vec<u8>, crate::object::VClock)>,
+}
+
+impl KvVnode {
+    pub fn open(
+        partition: PartitionId,
+        store: Arc<dyn Store>,
+        cfg: Arc<KvConfig>,
+        stats: Arc<KvStats>,
+    ) -> Result<KvVnode> {
+        let actor = load_or_create_actor(store.as_ref())?;
+        Ok(KvVnode {
+            partition,
+            store,
+            actor,
+            cfg,
+            stats,
+            reaps: Vec::new(),
+        })
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    /// The stored object; a corrupt record is reported, never served.
+    fn read(&self, key: &[u8]) -> Result<Option<RiakObject>> {
+        match self.store.get(key)? {
+            None => Ok(None),
+            Some(bytes) => decode_object(&bytes).map(Some).map_err(|e| {
+                self.stats.corrupt_objects.incr();
+                tracing::error!(partition = self.partition, error = %e, "corrupt object");
+                KvError::Corrupt(e.to_string())
+            }),
+        }
+    }
+
+    /// The local copy as a base for a write: a corrupt one is replaced (the
+    /// other replicas and read repair still hold the data).
+    fn read_for_write(&self, key: &[u8]) -> Result<Option<RiakObject>> {
+        match self.read(key) {
+            Err(KvError::Corrupt(_)) => Ok(None),
+            other => other,
+        }
+    }
+
+    fn put(&mut self, key: &[u8], op: PutOp) -> Result<RiakObject> {
+        let local = self.read_for_write(key)?;
+        let mut obj = match op {
+            PutOp::Coordinate {
+                context,
+                mut content,
+                allow_mult,
+                last_write_wins,
+            } => {
+                // Stamp later than what this write replaces, so that
+                // last-write-wins agrees with causality despite clock skew.
+                if let Some(latest) = local.as_ref().and_then(RiakObject::latest_modified_us) {
+                    let m = &mut content.meta;
+                    m.last_modified_us = m.last_modified_us.max(latest + 1);
+                }
+                let base = if last_write_wins {
+                    None
+                } else {
+                    local.as_ref()
+                };
+                let mut obj = RiakObject::coordinate_put(base, &context, content, self.actor);
+                if last_write_wins {
+                    // Keep the actor's counter moving so dots stay unique.
+                    if let Some(l) = &local {
+                        obj.clock.merge(&l.clock);
+                    }
+                }
+                if !allow_mult {
+                    obj.collapse_lww();
+                }
+                obj
+            }
+            PutOp::Replicate {
+                object,
+                allow_mult,
+                last_write_wins,
+            } => {
+                let mut obj = match (&local, last_write_wins) {
+                    (Some(l), false) => l.merge(&object),
+                    _ => object,
+                };
+                if !allow_mult {
+                    obj.collapse_lww();
+                }
+                if local.as_ref() == Some(&obj) {
+                    return Ok(obj);
+                }
+                obj
+            }
+        };
+        self.check_siblings(&mut obj)?;
+        self.store.put(key, &encode_object(&obj))?;
+        self.stats.vnode_puts.incr();
+        Ok(obj)
+    }
+
+    fn check_siblings(&self, obj: &mut RiakObject) -> Result<()> {
+        let n = obj.siblings.len();
+        if n > self.cfg.max_siblings {
+            return Err(KvError::TooManySiblings(n));
+        }
+        if n > self.cfg.warn_siblings {
+            self.stats.siblings_warnings.incr();
+            tracing::warn!(
+                partition = self.partition,
+                siblings = n,
+                "too many siblings"
+            );
+        }
+        Ok(())
+    }
+
+    fn reap_now(&mut self, key: &[u8], clock: &crate::object::VClock) {
+        let Ok(Some(obj)) = self.read(key) else {
+            return;
+        };
+        if obj.is_tombstone() && &obj.clock == clock {
+            match self.store.delete(key) {
+                Ok(()) => self.stats.tombstones_reaped.incr(),
+                Err(e) => tracing::warn!(error = %e, "tombstone reap failed"),
+            }
+        }
+    }
+}
+
+fn load_or_create_actor(store: &dyn Store) -> Result<Actor> {
+    let k = keys::vnode_meta("actor");
+    if let Some(b) = store.get(&k)? {
+        if let Ok(arr) = <[u8; 8]>::try_from(b.as_slice()) {
+            return Ok(Actor(u64::from_be_bytes(arr)));
+        }
+    }
+    let actor = Actor(rand::random::<u64>());
+    store.put(&k, &actor.0.to_be_bytes())?;
+    Ok(actor)
+}
+
+impl Vnode for KvVnode {
+    type Command = KvCommand;
+
+    fn handle_command(&mut self, cmd: KvCommand) {
+        match cmd {
+            KvCommand::Get { key, reply } => {
+                self.stats.vnode_gets.incr();
+                reply.send(self.read(&key));
+            }
+            KvCommand::Put { key, op, reply } => {
+                let r = self.put(&key, op);
+                reply.send(r);
+            }
+            KvCommand::Reap { key, clock, delay } => match delay {
+                None => self.reap_now(&key, &clock),
+                Some(d) => self.reaps.push((Instant::now() + d, key, clock)),
+            },
+            KvCommand::Store { reply } => reply.send(Ok(self.store.clone())),
+        }
+    }
+
+    fn tick(&mut self) {
+        let now = Instant::now();
+        let due: Vec<_> = {
+            let (due, wait) = std::mem::take(&mut self.reaps)
+                .into_iter()
+                .partition(|(at, _, _)| *at <= now);
+            self.reaps = wait;
+            due
+        };
+        for (_, key, clock) in due {
+            self.reap_now(&key, &clock);
+        }
+    }
+
+    fn is_empty(&mut self) -> bool {
+        let first = keys::type_prefix(b"");
+        let mut it = self.store.range(
+            std::ops::Bound::Included(first[..1].to_vec()),
+            std::ops::Bound::Unbounded,
+        );
+        it.next().is_none()
+    }
+
+    fn delete(&mut self) {
+        // Dropping the keyspace is the manager's job (it owns the backend);
+        // here the vnode forgets what it had scheduled.
+        self.reaps.clear();
+    }
+}

@@ -1,0 +1,234 @@
+//! The KV service end to end on one node over the in-memory backend.
+
+use rill_kv::object::VClock;
+use rill_kv::*;
+use std::time::Duration;
+
+fn open() -> KvService {
+    let cfg = KvConfig {
+        delete_mode: DeleteMode::Immediate,
+        ..KvConfig::default()
+    };
+    KvService::open(cfg, rill_storage::memory()).unwrap()
+}
+
+fn bk(t: &str, b: &str, k: &str) -> BucketKey {
+    BucketKey::new(t.as_bytes(), b.as_bytes(), k.as_bytes())
+}
+
+fn put_req(t: &str, b: &str, k: &str, v: &str, ctx: Option<VClock>) -> PutRequest {
+    PutRequest {
+        bucket_type: t.into(),
+        bucket: b.into(),
+        key: Some(k.into()),
+        context: ctx,
+        content: NewContent {
+            value: v.into(),
+            content_type: Some("text/plain".into()),
+            ..Default::default()
+        },
+        options: PutOptions {
+            return_body: true,
+            ..Default::default()
+        },
+    }
+}
+
+async fn values(kv: &KvService, key: BucketKey) -> Vec<Vec<u8>> {
+    match kv.get(key, GetOptions::default()).await.unwrap() {
+        GetResult::Found(o) => o.live_siblings().map(|s| s.value.clone()).collect(),
+        _ => vec![],
+    }
+}
+
+async fn allow_mult_type(kv: &KvService) {
+    kv.create_type("sib", PropsUpdate::Json(serde_json::json!({})))
+        .await
+        .unwrap();
+    kv.activate_type("sib").await.unwrap();
+}
+
+#[tokio::test]
+async fn put_get_delete_round_trip() {
+    let kv = open();
+    let r = kv
+        .put(put_req("default", "b", "k", "v1", None))
+        .await
+        .unwrap();
+    assert_eq!(r.key, b"k");
+    assert_eq!(
+        values(&kv, bk("default", "b", "k")).await,
+        vec![b"v1".to_vec()]
+    );
+    let out = kv
+        .delete(DeleteRequest {
+            key: bk("default", "b", "k"),
+            context: None,
+            options: Default::default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(out, DeleteOutcome::Deleted);
+    let got = kv
+        .get(
+            bk("default", "b", "k"),
+            GetOptions {
+                deleted_vclock: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(got, GetResult::Deleted(_) | GetResult::NotFound));
+    let again = kv
+        .delete(DeleteRequest {
+            key: bk("default", "b", "missing"),
+            context: None,
+            options: Default::default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(again, DeleteOutcome::NotFound);
+    kv.shutdown();
+}
+
+#[tokio::test]
+async fn default_type_keeps_the_last_write() {
+    let kv = open();
+    kv.put(put_req("default", "b", "k", "a", None))
+        .await
+        .unwrap();
+    kv.put(put_req("default", "b", "k", "b", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        values(&kv, bk("default", "b", "k")).await,
+        vec![b"b".to_vec()]
+    );
+}
+
+#[tokio::test]
+async fn blind_writes_become_siblings_and_context_resolves_them() {
+    let kv = open();
+    allow_mult_type(&kv).await;
+    kv.put(put_req("sib", "b", "k", "a", None)).await.unwrap();
+    kv.put(put_req("sib", "b", "k", "b", None)).await.unwrap();
+    let GetResult::Found(o) = kv
+        .get(bk("sib", "b", "k"), GetOptions::default())
+        .await
+        .unwrap()
+    else {
+        panic!("not found")
+    };
+    assert_eq!(o.siblings.len(), 2);
+    kv.put(put_req("sib", "b", "k", "c", Some(o.clock.clone())))
+        .await
+        .unwrap();
+    assert_eq!(values(&kv, bk("sib", "b", "k")).await, vec![b"c".to_vec()]);
+}
+
+#[tokio::test]
+async fn unknown_type_and_bad_quorum_are_refused() {
+    let kv = open();
+    let e = kv
+        .put(put_req("nope", "b", "k", "v", None))
+        .await
+        .unwrap_err();
+    assert_eq!(e, KvError::UnknownBucketType("nope".into()));
+    let mut req = put_req("default", "b", "k", "v", None);
+    req.options.w = Some(rill_kv::bucket::Quorum::N(4));
+    assert_eq!(kv.put(req).await.unwrap_err(), KvError::NValViolation(3));
+}
+
+#[tokio::test]
+async fn list_keys_and_buckets_see_every_key_once() {
+    let kv = open();
+    for i in 0..50 {
+        kv.put(put_req("default", "lk", &format!("k{i}"), "v", None))
+            .await
+            .unwrap();
+    }
+    kv.put(put_req("default", "other", "x", "v", None))
+        .await
+        .unwrap();
+    let mut keys = Vec::new();
+    let mut rx = kv.list_keys(b"default", b"lk", None).await.unwrap();
+    while let Some(batch) = rx.recv().await {
+        keys.extend(batch.unwrap());
+    }
+    keys.sort();
+    let mut want: Vec<Vec<u8>> = (0..50).map(|i| format!("k{i}").into_bytes()).collect();
+    want.sort();
+    assert_eq!(keys, want);
+    let mut buckets = Vec::new();
+    let mut rx = kv.list_buckets(b"default", None).await.unwrap();
+    while let Some(batch) = rx.recv().await {
+        buckets.extend(batch.unwrap());
+    }
+    buckets.sort();
+    assert_eq!(buckets, vec![b"lk".to_vec(), b"other".to_vec()]);
+}
+
+#[tokio::test]
+async fn tombstones_are_reaped_and_vanish_from_listings() {
+    let kv = open();
+    kv.put(put_req("default", "t", "k", "v", None))
+        .await
+        .unwrap();
+    kv.delete(DeleteRequest {
+        key: bk("default", "t", "k"),
+        context: None,
+        options: Default::default(),
+    })
+    .await
+    .unwrap();
+    let mut listed = true;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut rx = kv.list_keys(b"default", b"t", None).await.unwrap();
+        let mut n = 0;
+        while let Some(b) = rx.recv().await {
+            n += b.unwrap().len();
+        }
+        if n == 0 {
+            listed = false;
+            break;
+        }
+    }
+    assert!(!listed, "tombstone was not reaped");
+    assert_eq!(kv.stats()["tombstones_reaped_total"], 3);
+}
+
+#[tokio::test]
+async fn concurrent_blind_puts_lose_nothing() {
+    let kv = open();
+    allow_mult_type(&kv).await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let kv = kv.clone();
+        tasks.push(tokio::spawn(async move {
+            kv.put(put_req("sib", "c", "k", &format!("v{i}"), None))
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let mut got = values(&kv, bk("sib", "c", "k")).await;
+    got.sort();
+    let mut want: Vec<Vec<u8>> = (0..20).map(|i| format!("v{i}").into_bytes()).collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn conditional_puts() {
+    let kv = open();
+    let mut req = put_req("default", "b", "c", "v", None);
+    req.options.if_none_match = true;
+    kv.put(req.clone()).await.unwrap();
+    assert_eq!(kv.put(req).await.unwrap_err(), KvError::MatchFound);
+    let mut req = put_req("default", "b", "c", "v2", None);
+    req.options.if_not_modified = Some(VClock::new());
+    assert_eq!(kv.put(req).await.unwrap_err(), KvError::Modified);
+}
