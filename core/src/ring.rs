@@ -73,7 +73,7 @@ impl Ring {
         let bits = self.size().trailing_zeros();
         // p * 2^(160 - bits) as a big number in 20 bytes, then to decimal.
         let mut be = [0u8; 20];
-        let shifted = (p as u32) << (32 - bits);
+        let shifted = p << (32 - bits);
         be[..4].copy_from_slice(&shifted.to_be_bytes());
         big_to_decimal(&be)
     }

@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 pub enum PropsUpdate {
     /// The inner object of HTTP's `{"props":{...}}`.
     Json(serde_json::Value),
-    Pb(PbProps),
+    Pb(Box<PbProps>),
 }
 
 impl PropsUpdate {

@@ -161,7 +161,7 @@ fn read_repair(
             KvCommand::Put {
                 key: key.to_vec(),
                 op: PutOp::Replicate {
-                    object: merged.clone(),
+                    object: Box::new(merged.clone()),
                     allow_mult,
                     last_write_wins: false,
                 },

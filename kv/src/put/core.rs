@@ -80,15 +80,13 @@ impl PutCore {
             });
         }
         // A failure every replica agreed on (e.g. too many siblings) is the answer.
-        if self.num_ok == 0 {
-            if let Some(e) = &self.last_error {
-                if matches!(
-                    e,
-                    KvError::TooManySiblings(_) | KvError::TooLarge(_) | KvError::Overload
-                ) {
-                    return Err(e.clone());
-                }
-            }
+        if let (0, Some(e)) = (self.num_ok, &self.last_error)
+            && matches!(
+                e,
+                KvError::TooManySiblings(_) | KvError::TooLarge(_) | KvError::Overload
+            )
+        {
+            return Err(e.clone());
         }
         if self.num_ok >= self.w {
             return Err(KvError::DwValUnsatisfied {

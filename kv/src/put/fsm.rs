@@ -138,7 +138,7 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
             let entry = e.clone();
             let key = key.clone();
             let op = PutOp::Replicate {
-                object: stored.clone(),
+                object: Box::new(stored.clone()),
                 allow_mult: props.allow_mult,
                 last_write_wins: props.last_write_wins,
             };

@@ -21,6 +21,8 @@ impl<T> Reply<T> {
     }
 }
 
+// Commands are moved once, into a mailbox; boxing would cost an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum PutOp {
     /// This vnode is the coordinator: it is the actor of the new write.
     Coordinate {
@@ -31,12 +33,13 @@ pub enum PutOp {
     },
     /// A write coordinated elsewhere, or a read repair: merge it in.
     Replicate {
-        object: RiakObject,
+        object: Box<RiakObject>,
         allow_mult: bool,
         last_write_wins: bool,
     },
 }
 
+#[allow(clippy::large_enum_variant)]
 pub enum KvCommand {
     Get {
         key: Vec<u8>,

@@ -112,7 +112,7 @@ impl KvVnode {
             } => {
                 let mut obj = match (&local, last_write_wins) {
                     (Some(l), false) => l.merge(&object),
-                    _ => object,
+                    _ => *object,
                 };
                 if !allow_mult {
                     obj.collapse_lww();
@@ -160,10 +160,10 @@ impl KvVnode {
 
 fn load_or_create_actor(store: &dyn Store) -> Result<Actor> {
     let k = keys::vnode_meta("actor");
-    if let Some(b) = store.get(&k)? {
-        if let Ok(arr) = <[u8; 8]>::try_from(b.as_slice()) {
-            return Ok(Actor(u64::from_be_bytes(arr)));
-        }
+    if let Some(b) = store.get(&k)?
+        && let Ok(arr) = <[u8; 8]>::try_from(b.as_slice())
+    {
+        return Ok(Actor(u64::from_be_bytes(arr)));
     }
     let actor = Actor(rand::random::<u64>());
     store.put(&k, &actor.0.to_be_bytes())?;
