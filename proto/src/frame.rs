@@ -173,7 +173,7 @@ impl Encoder<Frame> for FrameCodec {
     type Error = ProtoError;
 
     fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<()> {
-        self.encode(&frame, dst)
+        <Self as Encoder<&Frame>>::encode(self, &frame, dst)
     }
 }
 

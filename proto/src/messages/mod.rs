@@ -1,10 +1,9 @@
 //! Rust definitions of Riak's PB messages, one module per API area, with
 //! Riak's message names, field numbers, scalar types and enums.
-//!
-//! proto2 `required` fields are plain fields (always encoded), `optional`
-//! ones are `Option`s (encoded only when `Some`), `repeated` ones `Vec`s.
-//! Decoding does not check that required fields were present; callers
-//! validate what they use (e.g. a zero-length bucket).
+//! proto2 `required` fields are plain (always encoded), `optional` ones are
+//! `Option`s (encoded only when `Some`), `repeated` ones `Vec`s. Decoding
+//! does not check that required fields were present; callers validate what
+//! they use (e.g. a zero-length bucket).
 
 pub mod aae;
 pub mod bucket;
