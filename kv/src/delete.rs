@@ -95,7 +95,8 @@ async fn reap(inner: &Arc<Inner>, bk: &BucketKey, n: u32, tomb: RiakObject) {
         return;
     };
     let hash = chash::key_hash(&bk.bucket_type, &bk.bucket, &bk.key);
-    let primaries = apl::primaries(&inner.ring, inner.ring.partition_of(&hash), n as usize);
+    let ring = inner.ring();
+    let primaries = apl::primaries(&ring, ring.partition_of(&hash), n as usize);
     for e in &primaries {
         let k = key.clone();
         match inner

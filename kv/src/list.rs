@@ -24,7 +24,8 @@ const BATCH: usize = 1000;
 /// The store of every partition this node runs, in ring order.
 async fn stores(inner: &Arc<Inner>) -> Result<Vec<(u32, Arc<dyn Store>)>> {
     let mut out = Vec::new();
-    for (p, node) in inner.ring.owners() {
+    let ring = inner.ring();
+    for (p, node) in ring.owners() {
         let entry = PrefEntry {
             partition: p,
             node: node.clone(),
@@ -97,7 +98,7 @@ pub(crate) fn keys(
     timeout: Option<Duration>,
 ) -> NameStream {
     let prefix = keys::bucket_prefix(bucket_type, bucket);
-    let ring = inner.ring.clone();
+    let ring = inner.ring();
     coverage(inner, timeout, move |p, store, emit| {
         for item in store.prefix(&prefix) {
             let (k, _) = item?;

@@ -11,6 +11,7 @@ use crate::request::*;
 use crate::stats::KvStats;
 use crate::types::BucketTypes;
 use crate::vnode::{KvCommand, KvVnode, Reply};
+use arc_swap::ArcSwap;
 use rill_core::apl::PrefEntry;
 use rill_core::clock::{Clock, SystemClock};
 use rill_core::vnode::VnodeManager;
@@ -63,7 +64,9 @@ pub type NameStream = mpsc::Receiver<Result<Vec<Vec<u8>>>>;
 
 pub(crate) struct Inner {
     pub cfg: Arc<KvConfig>,
-    pub ring: Arc<Ring>,
+    pub ring: ArcSwap<Ring>,
+    /// Which nodes are up; one node: only itself until a cluster says more.
+    pub watcher: ArcSwap<Box<dyn Fn(&str) -> bool + Send + Sync>>,
     pub vnodes: VnodeManager<KvVnode>,
     pub backend: Arc<dyn Backend>,
     pub types: BucketTypes,
@@ -130,8 +133,12 @@ impl KvService {
         }
         Ok(KvService {
             inner: Arc::new(Inner {
+                watcher: ArcSwap::from_pointee(Box::new({
+                    let me = cfg.node_name.clone();
+                    move |n: &str| n == me
+                })),
                 cfg,
-                ring,
+                ring: ArcSwap::new(ring),
                 vnodes: manager,
                 backend,
                 types,
@@ -245,7 +252,21 @@ impl KvService {
     }
 
     pub fn ring(&self) -> Arc<Ring> {
-        self.inner.ring.clone()
+        self.inner.ring()
+    }
+
+    /// Installs a new ring (from the cluster layer) and starts a vnode for
+    /// every partition this node now owns.
+    pub fn set_ring(&self, ring: Ring) {
+        for p in ring.partitions_of(&self.inner.cfg.node_name) {
+            self.inner.vnodes.ensure_started(p);
+        }
+        self.inner.ring.store(Arc::new(ring));
+    }
+
+    /// Installs the cluster's view of which nodes are up.
+    pub fn set_node_watcher(&self, is_up: impl Fn(&str) -> bool + Send + Sync + 'static) {
+        self.inner.watcher.store(Arc::new(Box::new(is_up)));
     }
 
     pub fn config(&self) -> &KvConfig {
@@ -255,7 +276,7 @@ impl KvService {
     /// Riak-named statistics (`node_gets`, `vnode_puts_total`, …).
     pub fn stats(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut m = self.inner.stats.to_json();
-        let ring = &self.inner.ring;
+        let ring = self.inner.ring();
         m.insert("nodename".into(), self.inner.cfg.node_name.clone().into());
         m.insert("ring_num_partitions".into(), ring.size().into());
         m.insert("ring_creation_size".into(), ring.size().into());
@@ -274,9 +295,13 @@ impl KvService {
 }
 
 impl Inner {
-    /// Whether a node is up. One node: only itself.
+    pub fn ring(&self) -> Arc<Ring> {
+        self.ring.load_full()
+    }
+
+    /// Whether a node is up, as the cluster layer sees it.
     pub fn is_up(&self, node: &str) -> bool {
-        node == self.cfg.node_name
+        node == self.cfg.node_name || (self.watcher.load())(node)
     }
 
     /// Sends a command to the vnode at `entry` and awaits its reply.

@@ -39,8 +39,9 @@ pub(crate) fn request_n(props: &BucketProps, asked: Option<u32>) -> Result<u32> 
 
 pub(crate) fn preflist(inner: &Inner, bk: &BucketKey, n: u32, sloppy: bool) -> Vec<PrefEntry> {
     let hash = chash::key_hash(&bk.bucket_type, &bk.bucket, &bk.key);
-    let first = inner.ring.partition_of(&hash);
-    let mut pl = apl::preflist(&inner.ring, first, n as usize, |node| inner.is_up(node));
+    let ring = inner.ring();
+    let first = ring.partition_of(&hash);
+    let mut pl = apl::preflist(&ring, first, n as usize, |node| inner.is_up(node));
     if !sloppy {
         pl.retain(|e| e.primary);
     }
