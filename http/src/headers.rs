@@ -302,11 +302,14 @@ pub fn parse_usermeta(headers: &HeaderMap) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 // ---------------------------------------------------------------- indexes
 
+/// One secondary index entry: field name (`age_int`) and value.
+pub type IndexEntry = (Vec<u8>, Vec<u8>);
+
 /// `X-Riak-Index-<field>_bin|_int` request headers as sorted, distinct
 /// (field, value) entries. Values are split on `", "`; `_int` values must be
 /// integers and are stored in canonical decimal form. Errors use Riak's words.
-pub fn parse_indexes(headers: &HeaderMap) -> Result<Vec<(Vec<u8>, Vec<u8>)>, HttpError> {
-    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+pub fn parse_indexes(headers: &HeaderMap) -> Result<Vec<IndexEntry>, HttpError> {
+    let mut entries: Vec<IndexEntry> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
     for (name, value) in headers {
         let Some(field) = name.as_str().strip_prefix(INDEX_PREFIX) else {
@@ -335,7 +338,7 @@ pub fn parse_indexes(headers: &HeaderMap) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Htt
         errors.dedup();
         return Err(HttpError::bad_request(errors.concat()));
     }
-    entries.sort_by(|a, b| compare_index_entries(a, b));
+    entries.sort_by(compare_index_entries);
     entries.dedup();
     Ok(entries)
 }
@@ -378,7 +381,7 @@ fn canonical_int(v: &[u8]) -> Option<String> {
 }
 
 /// Orders entries by field, then integers numerically and binaries bytewise.
-fn compare_index_entries(a: &(Vec<u8>, Vec<u8>), b: &(Vec<u8>, Vec<u8>)) -> Ordering {
+fn compare_index_entries(a: &IndexEntry, b: &IndexEntry) -> Ordering {
     a.0.cmp(&b.0).then_with(|| {
         if a.0.ends_with(b"_int") {
             compare_ints(&a.1, &b.1)

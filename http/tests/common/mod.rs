@@ -234,8 +234,11 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A multipart part: its headers in order and its body.
+pub type Part = (Vec<(String, String)>, Vec<u8>);
+
 /// Splits a multipart body on its boundary into (headers, body) parts.
-pub fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+pub fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<Part> {
     let boundary = content_type
         .split("boundary=")
         .nth(1)
