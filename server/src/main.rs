@@ -1,2 +1,143 @@
-//! The `rill` binary.
-fn main() {}
+//! The `rill` binary: `rill start` runs a node in the foreground;
+//! `rill admin …` talks to a running node over HTTP.
+
+use clap::{Args, Parser, Subcommand};
+use rill::{Config, Node};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "rill", version, about = "A Dynamo-style key-value store that speaks Riak's protocols")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node in the foreground (Ctrl-C or SIGTERM stops it cleanly).
+    Start(StartArgs),
+    /// Administer a running node (bucket types, status).
+    Admin(rill::admin::AdminArgs),
+}
+
+/// Each flag overrides its `RILL_*` variable, which overrides the config file.
+#[derive(Args)]
+struct StartArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "RILL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Node name [default: rill@127.0.0.1].
+    #[arg(long, env = "RILL_NODE")]
+    node: Option<String>,
+    /// Data directory [default: ./rill-data].
+    #[arg(long, env = "RILL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Riak HTTP API address [default: 127.0.0.1:8098].
+    #[arg(long, env = "RILL_HTTP")]
+    http: Option<SocketAddr>,
+    /// Riak Protocol Buffers address [default: 127.0.0.1:8087].
+    #[arg(long, env = "RILL_PB")]
+    pb: Option<SocketAddr>,
+    /// Node-to-node address [default: 127.0.0.1:8099].
+    #[arg(long, env = "RILL_CLUSTER")]
+    cluster: Option<SocketAddr>,
+    /// Number of partitions, a power of two [default: 64].
+    #[arg(long, env = "RILL_RING_SIZE")]
+    ring_size: Option<u32>,
+    /// `interval` (fsync every few ms) or `sync` (fsync before each ack) [default: interval].
+    #[arg(long, env = "RILL_DURABILITY")]
+    durability: Option<String>,
+    /// Tombstone removal: `keep`, `immediate` or milliseconds [default: 3000].
+    #[arg(long, env = "RILL_DELETE_MODE")]
+    delete_mode: Option<String>,
+    /// Log filter [default: info].
+    #[arg(long, env = "RILL_LOG")]
+    log: Option<String>,
+}
+
+impl StartArgs {
+    fn config(self) -> anyhow::Result<Config> {
+        let mut c = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(v) = self.node {
+            c.node = v;
+        }
+        if let Some(v) = self.data_dir {
+            c.data_dir = v;
+        }
+        if let Some(v) = self.http {
+            c.http = v;
+        }
+        if let Some(v) = self.pb {
+            c.pb = v;
+        }
+        if let Some(v) = self.cluster {
+            c.cluster = v;
+        }
+        if let Some(v) = self.ring_size {
+            c.ring_size = v;
+        }
+        if let Some(v) = self.durability {
+            c.durability = v;
+        }
+        if let Some(v) = self.delete_mode {
+            c.delete_mode = v;
+        }
+        if let Some(v) = self.log {
+            c.log = v;
+        }
+        Ok(c)
+    }
+}
+
+async fn start(args: StartArgs) -> anyhow::Result<()> {
+    let cfg = args.config()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cfg.log))
+        .init();
+    let node = Node::start(cfg).await?;
+    // One line scripts and tests can parse for the bound addresses.
+    println!(
+        "rill: node {} listening http={}",
+        node.kv.node_name(),
+        node.http_addr()
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    node.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Start(args) => start(args).await,
+        Command::Admin(args) => rill::admin::run(args).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

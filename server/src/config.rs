@@ -1,0 +1,140 @@
+//! Node configuration: embedded defaults, then a TOML file, then `RILL_*`
+//! environment variables, then command-line flags, each overriding the last.
+
+use anyhow::{Context, bail};
+use rill_kv::{DeleteMode, KvConfig};
+use rill_storage::{Durability, StorageConfig};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything a node needs to start.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The node's name, e.g. `rill@127.0.0.1`.
+    pub node: String,
+    pub data_dir: PathBuf,
+    /// Riak HTTP API listener (8098 in Riak).
+    pub http: SocketAddr,
+    /// Riak Protocol Buffers listener (8087 in Riak).
+    pub pb: SocketAddr,
+    /// Node-to-node listener (8099 in Riak).
+    pub cluster: SocketAddr,
+    pub ring_size: u32,
+    /// `interval` (default) or `sync`.
+    pub durability: String,
+    /// fsync period of `interval` durability, in milliseconds.
+    pub sync_interval_ms: u64,
+    /// `keep`, `immediate`, or a delay in milliseconds (default 3000).
+    pub delete_mode: String,
+    /// Storage cache size (MiB).
+    pub cache_mb: u64,
+    /// Memtable size per vnode (MiB).
+    pub memtable_mb: u64,
+    /// Log filter, as `RUST_LOG` (default `info`).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let storage = StorageConfig::default();
+        Config {
+            node: "rill@127.0.0.1".into(),
+            data_dir: PathBuf::from("./rill-data"),
+            http: "127.0.0.1:8098".parse().expect("addr"),
+            pb: "127.0.0.1:8087".parse().expect("addr"),
+            cluster: "127.0.0.1:8099".parse().expect("addr"),
+            ring_size: 64,
+            durability: "interval".into(),
+            sync_interval_ms: 10,
+            delete_mode: "3000".into(),
+            cache_mb: storage.cache_mb,
+            memtable_mb: storage.memtable_mb,
+            log: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file over the defaults.
+    pub fn from_file(path: &std::path::Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    }
+
+    pub fn storage(&self) -> anyhow::Result<StorageConfig> {
+        let durability = match self.durability.as_str() {
+            "sync" => Durability::Sync,
+            "interval" => Durability::Interval(Duration::from_millis(self.sync_interval_ms.max(1))),
+            other => bail!("durability must be `sync` or `interval`, not `{other}`"),
+        };
+        Ok(StorageConfig {
+            durability,
+            cache_mb: self.cache_mb,
+            memtable_mb: self.memtable_mb,
+        })
+    }
+
+    pub fn kv(&self) -> anyhow::Result<KvConfig> {
+        let delete_mode = match self.delete_mode.as_str() {
+            "keep" => DeleteMode::Keep,
+            "immediate" => DeleteMode::Immediate,
+            ms => DeleteMode::Delay(Duration::from_millis(ms.parse().with_context(|| {
+                format!("delete_mode must be `keep`, `immediate` or milliseconds, not `{ms}`")
+            })?)),
+        };
+        if !(8..=1024).contains(&self.ring_size) || !self.ring_size.is_power_of_two() {
+            bail!("ring_size must be a power of two from 8 to 1024, not {}", self.ring_size);
+        }
+        if !self.node.contains('@') {
+            bail!("node name must look like name@host, not `{}`", self.node);
+        }
+        Ok(KvConfig {
+            node_name: self.node.clone(),
+            ring_size: self.ring_size,
+            delete_mode,
+            ..KvConfig::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_riak_like() {
+        let c = Config::default();
+        assert_eq!(c.http.port(), 8098);
+        assert_eq!(c.pb.port(), 8087);
+        assert_eq!(c.cluster.port(), 8099);
+        assert_eq!(c.kv().unwrap().ring_size, 64);
+        assert!(matches!(c.storage().unwrap().durability, Durability::Interval(_)));
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_rejects_unknown_keys() {
+        let c: Config = toml::from_str("http = \"127.0.0.1:1\"\ndurability = \"sync\"").unwrap();
+        assert_eq!(c.http.port(), 1);
+        assert_eq!(c.storage().unwrap().durability, Durability::Sync);
+        assert_eq!(c.pb.port(), 8087);
+        assert!(toml::from_str::<Config>("htp = 1").is_err());
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let c = Config {
+            ring_size: 63,
+            ..Config::default()
+        };
+        assert!(c.kv().unwrap_err().to_string().contains("power of two"));
+        let c = Config {
+            durability: "often".into(),
+            ..Config::default()
+        };
+        assert!(c.storage().is_err());
+    }
+}
