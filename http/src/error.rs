@@ -120,16 +120,14 @@ impl HttpError {
             MatchFound => HttpError::precondition_failed(),
             Modified => HttpError::conflict(),
             BadRequest(msg) => HttpError::bad_request(msg),
-            InvalidProps(msg) => {
-                // The KV layer words the problems as Riak's props resource
-                // does: a JSON object from property to reason.
-                let ct = if serde_json::from_str::<serde_json::Value>(&msg).is_ok() {
-                    "application/json"
-                } else {
-                    "text/plain"
-                };
-                HttpError::bad_request(msg).with_content_type(ct)
+            // Riak's props resource: a JSON object from property to reason.
+            InvalidProps(e) => {
+                HttpError::bad_request(e.to_http_body()).with_content_type("application/json")
             }
+            TypeExists(name) => HttpError::new(
+                StatusCode::CONFLICT,
+                format!("Bucket type {name} already exists\n"),
+            ),
             // Everything else is Riak's catch-all: 500 and the error term.
             other @ (InsufficientVnodes { .. }
             | TooManySiblings(_)

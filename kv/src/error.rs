@@ -45,9 +45,12 @@ pub enum KvError {
     /// Bad request input (a message for the client).
     #[error("{0}")]
     BadRequest(String),
-    /// Invalid bucket or type properties; the text lists every problem.
-    #[error("Invalid bucket properties: {0}")]
-    InvalidProps(String),
+    /// Invalid bucket or type properties, every problem listed.
+    #[error("{0}")]
+    InvalidProps(crate::bucket::PropsError),
+    /// `bucket-type create` of a type that exists.
+    #[error("Bucket type {0} already exists")]
+    TypeExists(String),
     /// A stored record failed its checksum or could not be decoded.
     #[error("corrupt object: {0}")]
     Corrupt(String),

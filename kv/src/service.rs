@@ -226,7 +226,7 @@ impl KvService {
             PropsUpdate::Json(v) => BucketProps::create_type_from_json(v),
             PropsUpdate::Pb(pb) => BucketProps::new_type_defaults().apply_pb_update(pb),
         }
-        .map_err(|e| KvError::InvalidProps(e.to_erlang_term()))?;
+        .map_err(KvError::InvalidProps)?;
         let inner = self.inner.clone();
         let name = name.to_string();
         blocking(move || inner.types.create(&name, props)).await

@@ -54,7 +54,7 @@ fn bucket_key(t: &[u8], b: &[u8]) -> Vec<u8> {
 }
 
 fn props_error(e: PropsError) -> KvError {
-    KvError::InvalidProps(e.to_erlang_term())
+    KvError::InvalidProps(e)
 }
 
 fn codec_error(e: impl std::fmt::Display) -> KvError {
@@ -166,9 +166,7 @@ impl BucketTypes {
         crate::bucket::validate_type_name(name).map_err(props_error)?;
         let mut st = self.state.write().expect("bucket types lock");
         if st.types.contains_key(name) {
-            return Err(KvError::BadRequest(format!(
-                "Bucket type {name} already exists"
-            )));
+            return Err(KvError::TypeExists(name.to_string()));
         }
         // One node: every member has seen the type as soon as it is stored.
         self.persist_type(name, TypeStatus::Ready, &props)?;
