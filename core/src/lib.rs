@@ -3,14 +3,14 @@
 //! This crate knows nothing of objects. It hashes keys onto a fixed ring of
 //! partitions (`chash`, `ring`), computes preference lists (`apl`), and runs
 //! one actor per vnode (`vnode`). Time and the network are traits (`clock`,
-//! `transport`) so that tests can own them.
+//! `net::Transport`) so that tests can own them.
 
 pub mod apl;
 pub mod chash;
 pub mod clock;
 pub mod error;
+pub mod net;
 pub mod ring;
-pub mod transport;
 pub mod vnode;
 
 pub use error::{CoreError, Result};

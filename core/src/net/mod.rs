@@ -1,0 +1,118 @@
+//! Node-to-node messaging: the wire messages, the `Transport` trait, the TCP
+//! transport and request/reply RPC over any transport.
+//!
+//! Payloads are opaque bytes tagged with a small service number; the layers
+//! above (gossip, KV, handoff, admin) own their meaning. The simulated
+//! transport for tests lives in `rill-testkit`.
+
+pub mod frame;
+pub mod rpc;
+pub mod tcp;
+
+#[cfg(test)]
+mod tests;
+
+use crate::error::Result;
+use crate::ring::NodeName;
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+use std::net::SocketAddr;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+pub use frame::{DEFAULT_MAX_FRAME_LEN, FrameError, PROTOCOL_VERSION};
+pub use rpc::{Handler, Rpc};
+pub use tcp::{NetConfig, TcpTransport};
+
+/// A service number: which upper-layer handler receives a request or cast.
+pub type ServiceId = u16;
+
+/// The service numbers in use. Core reserves `PING`; the rest are a
+/// convention between the crates that register them.
+pub mod service {
+    use super::ServiceId;
+
+    /// Liveness probe, answered by every `Rpc` with an empty reply.
+    pub const PING: ServiceId = 0;
+    /// Ring gossip (membership layer).
+    pub const GOSSIP: ServiceId = 1;
+    /// Requests to KV vnodes.
+    pub const KV: ServiceId = 2;
+    /// Handoff streams between vnodes.
+    pub const HANDOFF: ServiceId = 3;
+    /// Cluster administration (join, leave, plan, commit, status).
+    pub const ADMIN: ServiceId = 4;
+}
+
+/// One message between nodes, with its sender.
+///
+/// Encoded with `rmp_serde::to_vec_named`; variants and fields are matched
+/// by name on the wire, so renaming one is a protocol change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub from: NodeName,
+    pub msg: Msg,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// First frame on every TCP connection: who is speaking, the address
+    /// it listens on for the cluster, and its protocol version.
+    Hello {
+        node: NodeName,
+        cluster_addr: String,
+        protocol: u32,
+    },
+    /// A call expecting one `Reply` with the same `id`.
+    Request {
+        id: u64,
+        service: ServiceId,
+        #[serde(with = "serde_bytes")]
+        payload: Vec<u8>,
+    },
+    /// The answer to `Request { id, .. }`: the handler's bytes or its error.
+    Reply {
+        id: u64,
+        result: std::result::Result<ByteBuf, String>,
+    },
+    /// A one-way message; no reply.
+    Cast {
+        service: ServiceId,
+        #[serde(with = "serde_bytes")]
+        payload: Vec<u8>,
+    },
+}
+
+/// Moves envelopes between nodes. Implemented by `TcpTransport` and by the
+/// simulated network in `rill-testkit`.
+///
+/// Delivery is at most once and, between one pair of nodes, in order.
+/// Nothing here waits for the network: `send` only queues.
+pub trait Transport: Send + Sync + 'static {
+    /// This node's name.
+    fn local(&self) -> &NodeName;
+
+    /// Queues `env` for `to` without blocking. `to == local()` is delivered
+    /// straight to this node's inbound channel. Errors: `Unreachable` (no
+    /// address known, peer refusing connections, no inbound channel),
+    /// `Overload` (the peer's queue is full), `Codec`, `Shutdown`.
+    fn send(&self, to: &NodeName, env: Envelope) -> Result<()>;
+
+    /// Records (or changes) the cluster address of `node`.
+    fn set_peer_addr(&self, node: &NodeName, addr: SocketAddr);
+
+    /// The address known for `node`, from `set_peer_addr` or its `Hello`.
+    fn peer_addr(&self, node: &NodeName) -> Option<SocketAddr>;
+
+    /// Where received envelopes go (replaces any previous channel). `Hello`
+    /// frames are consumed by the transport and never delivered.
+    fn set_inbound(&self, tx: mpsc::Sender<Envelope>);
+
+    /// When a frame from `node` last arrived: the raw input of a failure
+    /// detector. `tokio::time::Instant`, so paused test clocks apply.
+    fn last_heard(&self, node: &NodeName) -> Option<Instant>;
+
+    /// Stops listening, closes connections and drops queued messages;
+    /// later `send`s fail. The default does nothing.
+    fn shutdown(&self) {}
+}
