@@ -232,3 +232,77 @@ async fn conditional_puts() {
     req.options.if_not_modified = Some(VClock::new());
     assert_eq!(kv.put(req).await.unwrap_err(), KvError::Modified);
 }
+
+#[tokio::test]
+async fn the_101st_sibling_is_refused() {
+    let kv = open();
+    allow_mult_type(&kv).await;
+    for i in 0..100 {
+        kv.put(put_req("sib", "many", "k", &format!("v{i}"), None))
+            .await
+            .unwrap();
+    }
+    let e = kv
+        .put(put_req("sib", "many", "k", "one-too-many", None))
+        .await
+        .unwrap_err();
+    assert_eq!(e, KvError::TooManySiblings(101));
+    assert_eq!(values(&kv, bk("sib", "many", "k")).await.len(), 100);
+}
+
+#[tokio::test]
+async fn objects_over_the_size_limit_are_refused() {
+    let cfg = KvConfig {
+        max_object_size: 1000,
+        ..KvConfig::default()
+    };
+    let kv = KvService::open(cfg, rill_storage::memory()).unwrap();
+    let mut req = put_req("default", "b", "big", "", None);
+    req.content.value = vec![b'x'; 1001];
+    assert_eq!(kv.put(req).await.unwrap_err(), KvError::TooLarge(1001));
+}
+
+#[tokio::test]
+async fn a_corrupt_replica_is_never_served_and_is_repaired() {
+    let backend = rill_storage::memory();
+    let kv = KvService::open(KvConfig::default(), backend.clone()).unwrap();
+    let mut req = put_req("default", "b", "k", "good", None);
+    req.options.w = Some(rill_kv::bucket::Quorum::All);
+    kv.put(req).await.unwrap();
+    // Flip a byte of the record in every vnode store that holds it.
+    let key = rill_kv::keys::object_key(&bk("default", "b", "k")).unwrap();
+    let mut corrupted = 0;
+    for name in backend.store_names().unwrap() {
+        let store = backend.store(&name).unwrap();
+        if let Some(mut bytes) = store.get(&key).unwrap() {
+            if corrupted == 0 {
+                let last = bytes.len() - 1;
+                bytes[last] ^= 0xff;
+                store.put(&key, &bytes).unwrap();
+            }
+            corrupted += 1;
+        }
+    }
+    assert_eq!(corrupted, 3, "three replicas expected");
+    // r=quorum: two good replicas answer; the corrupt one is an error.
+    assert_eq!(
+        values(&kv, bk("default", "b", "k")).await,
+        vec![b"good".to_vec()]
+    );
+    let stats = kv.stats();
+    assert!(stats["corrupt_objects_total"].as_u64().unwrap() >= 1);
+    // Read repair rewrites the corrupt replica: a read with r=all then succeeds.
+    let mut healed = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let opts = GetOptions {
+            r: Some(rill_kv::bucket::Quorum::All),
+            ..Default::default()
+        };
+        if let Ok(GetResult::Found(_)) = kv.get(bk("default", "b", "k"), opts).await {
+            healed = true;
+            break;
+        }
+    }
+    assert!(healed, "corrupt replica was not repaired");
+}
