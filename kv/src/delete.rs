@@ -37,26 +37,64 @@ pub(crate) async fn execute(inner: &Arc<Inner>, req: DeleteRequest) -> Result<De
             None => return Ok(DeleteOutcome::NotFound),
         },
     };
+    let sloppy = opts.sloppy_quorum.unwrap_or(true);
+    let timeout = inner.timeout(opts.timeout);
+    if let Some(node) = put_fsm::remote_coordinator(inner, &req.key, n, sloppy) {
+        let put_opts = crate::request::PutOptions {
+            timeout: opts.timeout,
+            n_val: opts.n_val,
+            sloppy_quorum: opts.sloppy_quorum,
+            ..Default::default()
+        };
+        let mut wire = crate::remote::wire_put(
+            &req.key,
+            Some(context),
+            &Default::default(),
+            &put_opts,
+            &quorum,
+        );
+        wire.delete = true;
+        put_fsm::forward(inner, &node, wire, opts.timeout).await?;
+        return Ok(DeleteOutcome::Deleted);
+    }
+    tombstone(inner, &props, &req.key, context, n, quorum, sloppy, timeout).await?;
+    Ok(DeleteOutcome::Deleted)
+}
+
+/// Writes a tombstone against `context` and, once every primary holds it,
+/// has it reaped.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn tombstone(
+    inner: &Arc<Inner>,
+    props: &BucketProps,
+    bk: &BucketKey,
+    context: crate::object::VClock,
+    n: u32,
+    quorum: put_fsm::WriteQuorum,
+    sloppy: bool,
+    timeout: Duration,
+) -> Result<()> {
     let content = Content::tombstone(new_vtag(&mut rand::rng()), inner.clock.now_us());
     let tomb = put_fsm::write(
         inner,
-        &props,
+        props,
         Write {
-            bk: req.key.clone(),
+            bk: bk.clone(),
             context,
             content,
             n,
             quorum,
-            sloppy: opts.sloppy_quorum.unwrap_or(true),
-            timeout: inner.timeout(opts.timeout),
+            sloppy,
+            timeout,
         },
     )
     .await?;
     if tomb.is_tombstone() {
         let inner = inner.clone();
-        tokio::spawn(async move { reap(&inner, &req.key, n, tomb).await });
+        let bk = bk.clone();
+        tokio::spawn(async move { reap(&inner, &bk, n, tomb).await });
     }
-    Ok(DeleteOutcome::Deleted)
+    Ok(())
 }
 
 async fn read_current(

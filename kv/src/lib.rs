@@ -14,6 +14,7 @@ pub mod keys;
 pub mod list;
 pub mod object;
 pub mod put;
+pub(crate) mod remote;
 pub mod request;
 pub mod service;
 pub mod stats;

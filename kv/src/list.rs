@@ -1,17 +1,21 @@
 //! List keys and list buckets: coverage folds over the vnodes.
 //!
-//! Each partition reports the keys whose preference list starts at it, so
-//! every key is listed once whatever the n_val of its bucket. The folds run
-//! on blocking threads over a snapshot of each vnode's store, never on the
-//! vnode itself, which keeps serving gets and puts meanwhile.
+//! For each partition `p`, one vnode that holds replicas of the keys whose
+//! preference list starts at `p` (the owner of `p`, or of a following
+//! partition when that node is down) reports those keys, so every key is
+//! listed once whatever its bucket's n_val. Folds run on blocking threads
+//! over a snapshot of a vnode's store, never on the vnode itself, which
+//! keeps serving gets and puts meanwhile.
 
 use crate::error::{KvError, Result};
 use crate::keys;
+use crate::remote::{self, FoldKind, KvWire, KvWireReply};
 use crate::service::{Inner, NameStream};
 use crate::vnode::KvCommand;
 use rill_core::apl::PrefEntry;
-use rill_core::chash;
+use rill_core::{PartitionId, Ring, chash};
 use rill_storage::Store;
+use serde_bytes::ByteBuf;
 use std::collections::HashSet;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -21,71 +25,187 @@ use tokio::time::Instant;
 
 const BATCH: usize = 1000;
 
-/// The store of every partition this node runs, in ring order.
-async fn stores(inner: &Arc<Inner>) -> Result<Vec<(u32, Arc<dyn Store>)>> {
+/// The names in one store: keys of a bucket whose first partition is
+/// `first`, or every bucket of a type.
+fn fold_store(
+    store: &dyn Store,
+    ring: &Ring,
+    first: PartitionId,
+    kind: FoldKind,
+    bucket_type: &[u8],
+    bucket: &[u8],
+) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
-    let ring = inner.ring();
-    for (p, node) in ring.owners() {
-        let entry = PrefEntry {
-            partition: p,
-            node: node.clone(),
-            primary: true,
-        };
-        let store = inner
-            .call(&entry, |reply| KvCommand::Store { reply })
-            .await?;
-        out.push((p, store));
+    match kind {
+        FoldKind::Keys => {
+            for item in store.prefix(&keys::bucket_prefix(bucket_type, bucket)) {
+                let (k, _) = item?;
+                let Some(bk) = keys::decode_object_key(&k) else {
+                    continue;
+                };
+                let hash = chash::key_hash(&bk.bucket_type, &bk.bucket, &bk.key);
+                if ring.partition_of(&hash) == first {
+                    out.push(bk.key);
+                }
+            }
+        }
+        FoldKind::Buckets => {
+            let tprefix = keys::type_prefix(bucket_type);
+            let end = match keys::prefix_successor(&tprefix) {
+                Some(s) => Bound::Excluded(s),
+                None => Bound::Unbounded,
+            };
+            let mut start = Bound::Included(tprefix);
+            // Skip-scan: read one key, then seek past the rest of its bucket.
+            while let Some(item) = store.range(start.clone(), end.clone()).next() {
+                let (k, _) = item?;
+                let Some(bk) = keys::decode_object_key(&k) else {
+                    break;
+                };
+                let next =
+                    keys::prefix_successor(&keys::bucket_prefix(&bk.bucket_type, &bk.bucket));
+                out.push(bk.bucket);
+                match next {
+                    Some(s) => start = Bound::Included(s),
+                    None => break,
+                }
+            }
+        }
     }
     Ok(out)
 }
 
-/// Runs `fold` over every vnode's store on a blocking thread, streaming batches.
-fn coverage<F>(inner: &Arc<Inner>, timeout: Option<Duration>, fold: F) -> NameStream
-where
-    F: Fn(u32, &dyn Store, &mut dyn FnMut(Vec<u8>) -> bool) -> Result<()> + Send + 'static,
-{
+/// Folds the store of this node's vnode for `store_partition`.
+pub(crate) async fn fold_local(
+    inner: &Arc<Inner>,
+    store_partition: PartitionId,
+    first: PartitionId,
+    kind: FoldKind,
+    bucket_type: &[u8],
+    bucket: &[u8],
+) -> Result<Vec<Vec<u8>>> {
+    if !inner.vnodes.running().contains(&store_partition) {
+        return Ok(Vec::new());
+    }
+    let entry = PrefEntry {
+        partition: store_partition,
+        node: inner.cfg.node_name.clone(),
+        primary: true,
+    };
+    let store = inner
+        .call(&entry, |reply| KvCommand::Store { reply })
+        .await?;
+    let ring = inner.ring();
+    let (t, b) = (bucket_type.to_vec(), bucket.to_vec());
+    tokio::task::spawn_blocking(move || fold_store(store.as_ref(), &ring, first, kind, &t, &b))
+        .await
+        .map_err(|e| KvError::Storage(format!("fold failed: {e}")))?
+}
+
+/// What a coverage fold lists.
+struct FoldSpec {
+    kind: FoldKind,
+    bucket_type: Vec<u8>,
+    bucket: Vec<u8>,
+    /// How many partitions from the first hold replicas.
+    n: u32,
+    timeout: Duration,
+}
+
+/// One partition's names, from the first up node holding its keys.
+async fn fold_partition(
+    inner: &Arc<Inner>,
+    ring: &Ring,
+    first: PartitionId,
+    spec: &FoldSpec,
+) -> Result<Vec<Vec<u8>>> {
+    let FoldSpec {
+        kind,
+        bucket_type,
+        bucket,
+        n,
+        timeout,
+    } = spec;
+    let (kind, n, timeout) = (*kind, *n, *timeout);
+    for i in 0..n.max(1) {
+        let sp = (first + i) % ring.size();
+        let node = ring.owner(sp);
+        if !inner.is_up(node) {
+            continue;
+        }
+        if *node == inner.cfg.node_name {
+            return fold_local(inner, sp, first, kind, bucket_type, bucket).await;
+        }
+        let Some(rpc) = inner.rpc.get() else { continue };
+        let msg = KvWire::Fold {
+            partition: sp,
+            first,
+            kind,
+            bucket_type: ByteBuf::from(bucket_type.to_vec()),
+            bucket: ByteBuf::from(bucket.to_vec()),
+        };
+        match remote::call(rpc, node, &msg, timeout).await {
+            Ok(KvWireReply::Names(names)) => {
+                return Ok(names.into_iter().map(ByteBuf::into_vec).collect());
+            }
+            Ok(other) => return Err(KvError::Storage(format!("unexpected reply {other:?}"))),
+            Err(e) => {
+                tracing::warn!(partition = first, %node, error = %e, "fold failed, trying the next replica")
+            }
+        }
+    }
+    Err(KvError::InsufficientVnodes { got: 0, needed: 1 })
+}
+
+/// Streams the folds of every partition in batches.
+fn coverage(
+    inner: &Arc<Inner>,
+    n: u32,
+    kind: FoldKind,
+    bucket_type: &[u8],
+    bucket: &[u8],
+    timeout: Option<Duration>,
+) -> NameStream {
     let (tx, rx) = mpsc::channel(8);
     let inner = inner.clone();
-    let deadline = Instant::now() + timeout.unwrap_or(Duration::from_secs(300));
+    let timeout = timeout.unwrap_or(Duration::from_secs(300));
+    let deadline = Instant::now() + timeout;
+    let spec = FoldSpec {
+        kind,
+        bucket_type: bucket_type.to_vec(),
+        bucket: bucket.to_vec(),
+        n,
+        timeout,
+    };
     tokio::spawn(async move {
-        let stores = match stores(&inner).await {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = tx.send(Err(e)).await;
-                return;
-            }
-        };
-        let tx2 = tx.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let mut batch = Vec::new();
-            for (p, store) in stores {
-                let mut emit = |name: Vec<u8>| {
+        let ring = inner.ring();
+        let mut seen = HashSet::new();
+        let mut batch = Vec::new();
+        for p in 0..ring.size() {
+            let fold = fold_partition(&inner, &ring, p, &spec);
+            let names = match tokio::time::timeout_at(deadline, fold).await {
+                Ok(Ok(names)) => names,
+                Ok(Err(e)) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+                Err(_) => {
+                    let _ = tx.send(Err(KvError::Timeout)).await;
+                    return;
+                }
+            };
+            for name in names {
+                // Buckets show up in many partitions; keys only once.
+                if kind == FoldKind::Keys || seen.insert(name.clone()) {
                     batch.push(name);
-                    if batch.len() >= BATCH {
-                        let full = std::mem::take(&mut batch);
-                        if tx2.blocking_send(Ok(full)).is_err() {
-                            return false;
-                        }
-                    }
-                    Instant::now() < deadline
-                };
-                fold(p, store.as_ref(), &mut emit)?;
-                if Instant::now() >= deadline {
-                    return Err(KvError::Timeout);
                 }
             }
-            if !batch.is_empty() {
-                let _ = tx2.blocking_send(Ok(batch));
+            if batch.len() >= BATCH && tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                return;
             }
-            Ok(())
-        })
-        .await;
-        let outcome = match result {
-            Ok(r) => r,
-            Err(e) => Err(KvError::Storage(format!("fold failed: {e}"))),
-        };
-        if let Err(e) = outcome {
-            let _ = tx.send(Err(e)).await;
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(Ok(batch)).await;
         }
     });
     rx
@@ -95,24 +215,10 @@ pub(crate) fn keys(
     inner: &Arc<Inner>,
     bucket_type: &[u8],
     bucket: &[u8],
+    n_val: u32,
     timeout: Option<Duration>,
 ) -> NameStream {
-    let prefix = keys::bucket_prefix(bucket_type, bucket);
-    let ring = inner.ring();
-    coverage(inner, timeout, move |p, store, emit| {
-        for item in store.prefix(&prefix) {
-            let (k, _) = item?;
-            let Some(bk) = keys::decode_object_key(&k) else {
-                continue;
-            };
-            // Only the first partition of the key's preflist reports it.
-            let first = ring.partition_of(&chash::key_hash(&bk.bucket_type, &bk.bucket, &bk.key));
-            if first == p && !emit(bk.key) {
-                break;
-            }
-        }
-        Ok(())
-    })
+    coverage(inner, n_val, FoldKind::Keys, bucket_type, bucket, timeout)
 }
 
 pub(crate) fn buckets(
@@ -120,31 +226,6 @@ pub(crate) fn buckets(
     bucket_type: &[u8],
     timeout: Option<Duration>,
 ) -> NameStream {
-    let tprefix = keys::type_prefix(bucket_type);
-    let seen = std::sync::Mutex::new(HashSet::new());
-    coverage(inner, timeout, move |_p, store, emit| {
-        let mut start = Bound::Included(tprefix.clone());
-        let end = match keys::prefix_successor(&tprefix) {
-            Some(s) => Bound::Excluded(s),
-            None => Bound::Unbounded,
-        };
-        // Skip-scan: read one key, then seek past the rest of its bucket.
-        loop {
-            let next = store.range(start.clone(), end.clone()).next();
-            let Some(item) = next else { break };
-            let (k, _) = item?;
-            let Some(bk) = keys::decode_object_key(&k) else {
-                break;
-            };
-            let fresh = seen.lock().expect("seen lock").insert(bk.bucket.clone());
-            if fresh && !emit(bk.bucket.clone()) {
-                break;
-            }
-            match keys::prefix_successor(&keys::bucket_prefix(&bk.bucket_type, &bk.bucket)) {
-                Some(s) => start = Bound::Included(s),
-                None => break,
-            }
-        }
-        Ok(())
-    })
+    // Any replica sees every bucket with keys there; three covers the usual n_val.
+    coverage(inner, 3, FoldKind::Buckets, bucket_type, b"", timeout)
 }

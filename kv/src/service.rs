@@ -62,16 +62,21 @@ impl TypeStatus {
 /// Batches of names, streamed as the coverage fold finds them.
 pub type NameStream = mpsc::Receiver<Result<Vec<Vec<u8>>>>;
 
+/// Tells whether a node is up.
+pub type NodeWatcher = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
 pub(crate) struct Inner {
     pub cfg: Arc<KvConfig>,
     pub ring: ArcSwap<Ring>,
     /// Which nodes are up; one node: only itself until a cluster says more.
-    pub watcher: ArcSwap<Box<dyn Fn(&str) -> bool + Send + Sync>>,
+    pub watcher: ArcSwap<NodeWatcher>,
     pub vnodes: VnodeManager<KvVnode>,
     pub backend: Arc<dyn Backend>,
     pub types: BucketTypes,
     pub stats: Arc<KvStats>,
     pub clock: Arc<dyn Clock>,
+    /// The node-to-node RPC endpoint once this node is part of a cluster.
+    pub rpc: std::sync::OnceLock<rill_core::net::Rpc>,
 }
 
 #[derive(Clone)]
@@ -144,6 +149,7 @@ impl KvService {
                 types,
                 stats,
                 clock,
+                rpc: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -186,8 +192,14 @@ impl KvService {
         bucket: &[u8],
         timeout: Option<Duration>,
     ) -> Result<NameStream> {
-        self.inner.types.props(bucket_type, bucket)?;
-        Ok(crate::list::keys(&self.inner, bucket_type, bucket, timeout))
+        let props = self.inner.types.props(bucket_type, bucket)?;
+        Ok(crate::list::keys(
+            &self.inner,
+            bucket_type,
+            bucket,
+            props.n_val,
+            timeout,
+        ))
     }
 
     pub async fn bucket_props(&self, bucket_type: &[u8], bucket: &[u8]) -> Result<BucketProps> {
@@ -264,6 +276,13 @@ impl KvService {
         self.inner.ring.store(Arc::new(ring));
     }
 
+    /// Joins the node-to-node network: serves KV requests from other nodes
+    /// and reaches their vnodes. Once only.
+    pub fn attach_rpc(&self, rpc: rill_core::net::Rpc) {
+        crate::remote::register(Arc::downgrade(&self.inner), &rpc);
+        let _ = self.inner.rpc.set(rpc);
+    }
+
     /// Installs the cluster's view of which nodes are up.
     pub fn set_node_watcher(&self, is_up: impl Fn(&str) -> bool + Send + Sync + 'static) {
         self.inner.watcher.store(Arc::new(Box::new(is_up)));
@@ -304,16 +323,22 @@ impl Inner {
         node == self.cfg.node_name || (self.watcher.load())(node)
     }
 
-    /// Sends a command to the vnode at `entry` and awaits its reply.
+    /// Sends a command to the vnode at `entry` (here or on another node)
+    /// and awaits its reply.
     pub async fn call<T>(
-        &self,
+        self: &Arc<Self>,
         entry: &PrefEntry,
         make: impl FnOnce(Reply<T>) -> KvCommand,
     ) -> Result<T> {
-        if entry.node != self.cfg.node_name {
-            return Err(KvError::Storage(format!("node {} unreachable", entry.node)));
-        }
         let (reply, rx) = Reply::channel();
+        if entry.node != self.cfg.node_name {
+            let rpc = self
+                .rpc
+                .get()
+                .ok_or_else(|| KvError::Storage(format!("node {} unreachable", entry.node)))?;
+            crate::remote::forward_command(self, rpc.clone(), entry.clone(), make(reply));
+            return rx.await.map_err(|_| KvError::ShuttingDown)?;
+        }
         if let Err(e) = self.vnodes.send(entry.partition, make(reply)) {
             if e == rill_core::CoreError::Overload {
                 self.stats.overloads.incr();
@@ -324,9 +349,11 @@ impl Inner {
     }
 
     /// Sends a command that expects no reply.
-    pub fn cast(&self, entry: &PrefEntry, cmd: KvCommand) {
+    pub fn cast(self: &Arc<Self>, entry: &PrefEntry, cmd: KvCommand) {
         if entry.node == self.cfg.node_name {
             let _ = self.vnodes.send(entry.partition, cmd);
+        } else if let Some(rpc) = self.rpc.get() {
+            crate::remote::forward_command(self, rpc.clone(), entry.clone(), cmd);
         }
     }
 

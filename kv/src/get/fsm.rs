@@ -147,7 +147,7 @@ pub(crate) async fn read(
 }
 
 fn read_repair(
-    inner: &Inner,
+    inner: &Arc<Inner>,
     key: &[u8],
     preflist: &[PrefEntry],
     core: &GetCore,

@@ -9,6 +9,7 @@ use crate::error::{KvError, Result};
 use crate::get::fsm as get_fsm;
 use crate::keys;
 use crate::object::{Content, Metadata, RiakObject, VClock, new_vtag};
+use crate::remote;
 use crate::request::{BucketKey, GetOptions, NewContent, PutOptions, PutRequest, PutResult};
 use crate::service::Inner;
 use crate::vnode::{KvCommand, PutOp};
@@ -195,6 +196,90 @@ async fn check_conditions(
     Ok(())
 }
 
+/// The node to forward a write to when no vnode of its preference list
+/// runs here (the coordinator must be one of them, as in Riak).
+pub(crate) fn remote_coordinator(
+    inner: &Inner,
+    bk: &BucketKey,
+    n: u32,
+    sloppy: bool,
+) -> Option<rill_core::NodeName> {
+    let pl = get_fsm::preflist(inner, bk, n, sloppy);
+    if pl.iter().any(|e| e.node == inner.cfg.node_name) {
+        return None;
+    }
+    pl.first().map(|e| e.node.clone())
+}
+
+pub(crate) async fn forward(
+    inner: &Arc<Inner>,
+    node: &str,
+    wire: remote::WirePut,
+    timeout: Option<Duration>,
+) -> Result<PutResult> {
+    let rpc = inner
+        .rpc
+        .get()
+        .ok_or_else(|| KvError::Storage(format!("node {node} unreachable")))?;
+    let msg = remote::KvWire::Put(Box::new(wire));
+    let r = remote::call(rpc, node, &msg, inner.timeout(timeout)).await?;
+    remote::put_reply(r)
+}
+
+/// A put (or delete) forwarded here by another node: never forwarded again.
+pub(crate) async fn execute_forwarded(inner: &Arc<Inner>, p: remote::WirePut) -> Result<PutResult> {
+    let props = inner.types.props(&p.bucket_type, &p.bucket)?;
+    let n = get_fsm::request_n(&props, p.n_val)?;
+    let quorum = write_quorum(
+        &props,
+        n,
+        p.w.map(Quorum::N),
+        p.dw.map(Quorum::N),
+        p.pw.map(Quorum::N),
+    )?;
+    let bk = BucketKey {
+        bucket_type: p.bucket_type.into_vec(),
+        bucket: p.bucket.into_vec(),
+        key: p.key.into_vec(),
+    };
+    let sloppy = p.sloppy_quorum.unwrap_or(true);
+    let timeout = inner.timeout(p.timeout_ms.map(Duration::from_millis));
+    let context = p.context.unwrap_or_default();
+    if p.delete {
+        crate::delete::tombstone(inner, &props, &bk, context, n, quorum, sloppy, timeout).await?;
+        return Ok(PutResult {
+            key: bk.key,
+            object: None,
+        });
+    }
+    let content = stamp(inner, p.content.into());
+    let stored = write(
+        inner,
+        &props,
+        Write {
+            bk: bk.clone(),
+            context,
+            content,
+            n,
+            quorum,
+            sloppy,
+            timeout,
+        },
+    )
+    .await?;
+    let object = if p.return_body {
+        Some(stored)
+    } else if p.return_head {
+        Some(get_fsm::head_only(stored))
+    } else {
+        None
+    };
+    Ok(PutResult {
+        key: bk.key,
+        object,
+    })
+}
+
 pub(crate) async fn execute(inner: &Arc<Inner>, req: PutRequest) -> Result<PutResult> {
     let props = inner.types.props(&req.bucket_type, &req.bucket)?;
     let opts = req.options;
@@ -214,6 +299,11 @@ pub(crate) async fn execute(inner: &Arc<Inner>, req: PutRequest) -> Result<PutRe
         key,
     };
     check_conditions(inner, &bk, &props, &opts).await?;
+    let sloppy = opts.sloppy_quorum.unwrap_or(true);
+    if let Some(node) = remote_coordinator(inner, &bk, n, sloppy) {
+        let wire = remote::wire_put(&bk, req.context, &req.content, &opts, &quorum);
+        return forward(inner, &node, wire, opts.timeout).await;
+    }
     let content = stamp(inner, req.content);
     let stored = write(
         inner,
@@ -224,7 +314,7 @@ pub(crate) async fn execute(inner: &Arc<Inner>, req: PutRequest) -> Result<PutRe
             content,
             n,
             quorum,
-            sloppy: opts.sloppy_quorum.unwrap_or(true),
+            sloppy,
             timeout: inner.timeout(opts.timeout),
         },
     )

@@ -58,4 +58,9 @@ pub enum KvCommand {
     },
     /// The vnode's store, for folds that run off the vnode thread.
     Store { reply: Reply<Arc<dyn Store>> },
+    /// Stored records handed off from another vnode: merge each in.
+    HandoffData {
+        items: Vec<(Vec<u8>, Vec<u8>)>,
+        reply: Reply<()>,
+    },
 }

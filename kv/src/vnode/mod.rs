@@ -145,6 +145,26 @@ impl KvVnode {
         Ok(())
     }
 
+    /// Merges handed-off records into this vnode, as replicated writes.
+    fn receive_handoff(&mut self, items: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+        for (key, bytes) in items {
+            let theirs = match decode_object(&bytes) {
+                Ok(o) => o,
+                Err(e) => {
+                    // A record corrupt at the sender: the other replicas still have it.
+                    tracing::warn!(partition = self.partition, error = %e, "corrupt handoff record skipped");
+                    continue;
+                }
+            };
+            let merged = match self.read_for_write(&key)? {
+                Some(mine) => mine.merge(&theirs),
+                None => theirs,
+            };
+            self.store.put(&key, &encode_object(&merged))?;
+        }
+        Ok(())
+    }
+
     fn reap_now(&mut self, key: &[u8], clock: &crate::object::VClock) {
         let Ok(Some(obj)) = self.read(key) else {
             return;
@@ -188,6 +208,7 @@ impl Vnode for KvVnode {
                 Some(d) => self.reaps.push((Instant::now() + d, key, clock)),
             },
             KvCommand::Store { reply } => reply.send(Ok(self.store.clone())),
+            KvCommand::HandoffData { items, reply } => reply.send(self.receive_handoff(items)),
         }
     }
 

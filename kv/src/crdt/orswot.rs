@@ -1,0 +1,288 @@
+//! The set: Riak's ORSWOT (observed-remove set without tombstones). A clock
+//! of every add the replica has seen plus, per member, the dots of the adds
+//! that put it there. A remove drops only dots it observed, so a concurrent
+//! add survives; a remove carrying a context the replica has not caught up
+//! with is kept as a deferred operation and re-applied after each merge.
+
+use super::clock::{ClockKey, clock_of, dot_clock, key_of, subtract_dots};
+use super::error::{CrdtError, Result};
+use super::{Origin, SetOp, seq};
+use crate::object::VClock;
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Riak's `riak_dt_orswot`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Orswot {
+    clock: VClock,
+    /// member → dots of the adds that support it (one per actor at most).
+    entries: BTreeMap<ByteBuf, VClock>,
+    /// context → members whose removal waits for the replica to see the context.
+    #[serde(with = "seq")]
+    deferred: BTreeMap<ClockKey, BTreeSet<ByteBuf>>,
+}
+
+impl Orswot {
+    pub fn new() -> Self {
+        Orswot::default()
+    }
+
+    /// Members in byte order.
+    pub fn value(&self) -> Vec<Vec<u8>> {
+        self.entries.keys().map(|k| k.to_vec()).collect()
+    }
+
+    pub fn contains(&self, member: &[u8]) -> bool {
+        self.entries.contains_key(member)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The causal context handed to clients.
+    pub fn clock(&self) -> &VClock {
+        &self.clock
+    }
+
+    /// Removes waiting for the replica to catch up.
+    pub fn deferred_len(&self) -> usize {
+        self.deferred.len()
+    }
+
+    /// Inside a map the set shares the map's clock (Riak's `parent_clock`).
+    pub(crate) fn set_clock(&mut self, clock: VClock) {
+        self.clock = clock;
+    }
+
+    /// Applies a top-level set operation as `actor`: every added member gets
+    /// a fresh dot. See `apply_at`.
+    pub fn apply(
+        &mut self,
+        op: &SetOp,
+        actor: crate::object::Actor,
+        ctx: Option<&VClock>,
+    ) -> Result<()> {
+        self.apply_at(op, Origin::Actor(actor), ctx)
+    }
+
+    /// Adds first, then removes (Riak's order). Without a context a remove of
+    /// an absent member fails the whole operation with nothing changed; with
+    /// one, removes drop what the context saw and never fail.
+    pub(crate) fn apply_at(
+        &mut self,
+        op: &SetOp,
+        origin: Origin,
+        ctx: Option<&VClock>,
+    ) -> Result<()> {
+        if ctx.is_none() {
+            self.check_removes(op)?;
+        }
+        for member in &op.adds {
+            self.add(origin, member);
+        }
+        for member in &op.removes {
+            match ctx {
+                None => {
+                    self.entries.remove(member.as_slice());
+                }
+                Some(ctx) => self.remove_seen(member, ctx),
+            }
+        }
+        Ok(())
+    }
+
+    /// Would the context-free removes of `op` all find their member?
+    fn check_removes(&self, op: &SetOp) -> Result<()> {
+        if op.removes.is_empty() {
+            return Ok(());
+        }
+        let adds: BTreeSet<&[u8]> = op.adds.iter().map(Vec::as_slice).collect();
+        let mut removed: BTreeSet<&[u8]> = BTreeSet::new();
+        for member in &op.removes {
+            let present =
+                self.entries.contains_key(member.as_slice()) || adds.contains(member.as_slice());
+            if !present || !removed.insert(member.as_slice()) {
+                return Err(CrdtError::member_not_present(member));
+            }
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, origin: Origin, member: &[u8]) {
+        let dot = origin.next_dot(&mut self.clock);
+        // The new dot supersedes every dot the replica saw for the member.
+        self.entries.insert(ByteBuf::from(member), dot_clock(dot));
+    }
+
+    /// Removes the dots of `member` that `ctx` saw; if the replica has not
+    /// seen all of `ctx` yet, keeps the remove to re-apply after merges.
+    fn remove_seen(&mut self, member: &[u8], ctx: &VClock) {
+        if !self.clock.descends(ctx) {
+            self.deferred
+                .entry(key_of(ctx))
+                .or_default()
+                .insert(ByteBuf::from(member));
+        }
+        if let Some(dots) = self.entries.get_mut(member) {
+            let remaining = subtract_dots(dots, ctx);
+            if remaining.is_empty() {
+                self.entries.remove(member);
+            } else {
+                *dots = remaining;
+            }
+        }
+    }
+
+    /// A dot both sides hold stays. A dot one side holds stays unless the
+    /// other side has seen it (then the other side removed it).
+    pub fn merge(&mut self, other: &Orswot) {
+        if self == other {
+            return;
+        }
+        let mut entries = BTreeMap::new();
+        let members: BTreeSet<&ByteBuf> = self.entries.keys().chain(other.entries.keys()).collect();
+        let empty = VClock::new();
+        for member in members {
+            let mine = self.entries.get(member).unwrap_or(&empty);
+            let theirs = other.entries.get(member).unwrap_or(&empty);
+            let dots = merge_dots(mine, &self.clock, theirs, &other.clock);
+            if !dots.is_empty() {
+                entries.insert(member.clone(), dots);
+            }
+        }
+        self.entries = entries;
+        self.clock.merge(&other.clock);
+        let mut deferred = std::mem::take(&mut self.deferred);
+        for (ctx, members) in &other.deferred {
+            deferred
+                .entry(ctx.clone())
+                .or_default()
+                .extend(members.iter().cloned());
+        }
+        for (ctx, members) in deferred {
+            let ctx = clock_of(&ctx);
+            for member in members {
+                self.remove_seen(&member, &ctx);
+            }
+        }
+    }
+
+    pub(crate) fn validate(&self) -> bool {
+        self.entries.values().all(|d| !d.is_empty())
+            && self.deferred.values().all(|m| !m.is_empty())
+    }
+}
+
+/// The surviving dots of one member given both sides' dots and clocks.
+pub(crate) fn merge_dots(
+    mine: &VClock,
+    my_clock: &VClock,
+    theirs: &VClock,
+    their_clock: &VClock,
+) -> VClock {
+    let actors: BTreeSet<_> = mine.iter().chain(theirs.iter()).map(|(a, _)| a).collect();
+    let mut out = Vec::new();
+    for actor in actors {
+        let (m, t) = (mine.get(actor), theirs.get(actor));
+        let kept = if m > 0 && m == t {
+            m
+        } else {
+            let m = if m > 0 && their_clock.get(actor) < m {
+                m
+            } else {
+                0
+            };
+            let t = if t > 0 && my_clock.get(actor) < t {
+                t
+            } else {
+                0
+            };
+            m.max(t)
+        };
+        if kept > 0 {
+            out.push((actor, kept));
+        }
+    }
+    VClock::from_entries(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crdt::error::{Absent, Precondition};
+    use crate::object::Actor;
+
+    fn op(adds: &[&str], removes: &[&str]) -> SetOp {
+        SetOp {
+            adds: adds.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            removes: removes.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        }
+    }
+
+    fn members(s: &Orswot) -> Vec<String> {
+        s.value()
+            .into_iter()
+            .map(|m| String::from_utf8(m).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn remove_without_context_needs_the_member() {
+        let mut s = Orswot::new();
+        s.apply(&op(&["a", "b"], &[]), Actor(1), None).unwrap();
+        let before = s.clone();
+        let err = s
+            .apply(&op(&["c"], &["a", "x"]), Actor(1), None)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            CrdtError::Precondition(Precondition::NotPresent(Absent::Member(b"x".to_vec())))
+        );
+        assert_eq!(err.to_string(), "{precondition,{not_present,<<\"x\">>}}");
+        assert_eq!(s, before, "a failed operation changes nothing");
+        // Removing the same member twice in one op fails as in Riak.
+        assert!(s.apply(&op(&[], &["a", "a"]), Actor(1), None).is_err());
+        // A member added by the same op may be removed by it.
+        s.apply(&op(&["c"], &["c", "a"]), Actor(1), None).unwrap();
+        assert_eq!(members(&s), ["b"]);
+    }
+
+    #[test]
+    fn add_wins_over_concurrent_remove() {
+        let mut a = Orswot::new();
+        a.apply(&op(&["x"], &[]), Actor(1), None).unwrap();
+        let mut b = a.clone();
+        let ctx = a.clock().clone();
+        a.apply(&op(&[], &["x"]), Actor(1), Some(&ctx)).unwrap();
+        b.apply(&op(&["x"], &[]), Actor(2), None).unwrap();
+        let mut m1 = a.clone();
+        m1.merge(&b);
+        let mut m2 = b.clone();
+        m2.merge(&a);
+        assert_eq!(members(&m1), ["x"]);
+        assert_eq!(m1, m2);
+    }
+
+    #[test]
+    fn unseen_remove_is_deferred_until_the_add_arrives() {
+        let mut a = Orswot::new();
+        a.apply(&op(&["x"], &[]), Actor(1), None).unwrap();
+        let ctx = a.clock().clone();
+        // b has not seen a's add; with a context the remove cannot fail.
+        let mut b = Orswot::new();
+        b.apply(&op(&[], &["x"]), Actor(2), Some(&ctx)).unwrap();
+        assert_eq!(b.deferred_len(), 1);
+        b.merge(&a);
+        assert!(b.is_empty());
+        assert_eq!(b.deferred_len(), 0);
+        // The add reaching b later does not resurrect it either.
+        a.merge(&b);
+        assert!(a.is_empty());
+    }
+}
