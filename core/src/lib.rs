@@ -7,8 +7,10 @@
 
 pub mod apl;
 pub mod chash;
+pub mod claim;
 pub mod clock;
 pub mod error;
+pub mod membership;
 pub mod net;
 pub mod ring;
 pub mod vnode;

@@ -32,6 +32,16 @@ impl Ring {
         })
     }
 
+    /// A ring with the given owners (their number must be a valid ring size).
+    pub fn from_owners(owners: Vec<NodeName>) -> Ring {
+        debug_assert!(owners.len().is_power_of_two());
+        Ring { owners }
+    }
+
+    pub fn owners_vec(&self) -> &[NodeName] {
+        &self.owners
+    }
+
     pub fn size(&self) -> u32 {
         self.owners.len() as u32
     }

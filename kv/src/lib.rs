@@ -6,10 +6,12 @@
 //! `KvService` that the HTTP and PB servers call.
 
 pub mod bucket;
+pub mod cluster;
 pub mod config;
 pub mod delete;
 pub mod error;
 pub mod get;
+pub mod handoff;
 pub mod keys;
 pub mod list;
 pub mod object;

@@ -317,6 +317,10 @@ pub(crate) fn forward_command(inner: &Arc<Inner>, rpc: Rpc, entry: PrefEntry, cm
             KvCommand::HandoffData { reply, .. } => reply.send(Err(KvError::Storage(
                 "handoff data goes through the handoff service".into(),
             ))),
+            KvCommand::HandoffEnd { reply } => reply.send(Err(KvError::Storage(
+                "handoffs are run by the sending node".into(),
+            ))),
+            KvCommand::HandoffStart { .. } => {}
         }
     });
 }

@@ -77,6 +77,7 @@ pub(crate) struct Inner {
     pub clock: Arc<dyn Clock>,
     /// The node-to-node RPC endpoint once this node is part of a cluster.
     pub rpc: std::sync::OnceLock<rill_core::net::Rpc>,
+    pub handoff: std::sync::OnceLock<Arc<crate::handoff::HandoffManager>>,
 }
 
 #[derive(Clone)]
@@ -150,6 +151,7 @@ impl KvService {
                 stats,
                 clock,
                 rpc: std::sync::OnceLock::new(),
+                handoff: std::sync::OnceLock::new(),
             }),
         })
     }

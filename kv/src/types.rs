@@ -34,9 +34,48 @@ struct State {
     buckets: BTreeMap<(Vec<u8>, Vec<u8>), BucketProps>,
 }
 
+/// Where changes go to reach the rest of the cluster.
+pub type Publish = Box<dyn Fn(&[u8], Option<Vec<u8>>) + Send + Sync>;
+
 pub struct BucketTypes {
     store: Arc<dyn Store>,
     state: RwLock<State>,
+    publish: std::sync::OnceLock<Publish>,
+}
+
+/// Every type and bucket override in `store`.
+fn read_state(store: &dyn Store) -> Result<State> {
+    let mut state = State::default();
+    state.types.insert(
+        DEFAULT_TYPE.into(),
+        (TypeStatus::Active, BucketProps::default_type()),
+    );
+    for item in store.prefix(b"t/") {
+        let (k, v) = item?;
+        let name = String::from_utf8_lossy(&k[2..]).into_owned();
+        let rec: TypeRecord = rmp_serde::from_slice(&v).map_err(codec_error)?;
+        let props = BucketProps::from_bytes(&rec.props).map_err(codec_error)?;
+        let status = match rec.status {
+            StoredStatus::Created => TypeStatus::Ready,
+            StoredStatus::Active => TypeStatus::Active,
+        };
+        state.types.insert(name, (status, props));
+    }
+    for item in store.prefix(b"b/") {
+        let (k, v) = item?;
+        let rest = &k[2..];
+        if rest.len() < 2 {
+            continue;
+        }
+        let tl = u16::from_be_bytes([rest[0], rest[1]]) as usize;
+        if rest.len() < 2 + tl {
+            continue;
+        }
+        let (t, b) = rest[2..].split_at(tl);
+        let props = BucketProps::from_bytes(&v).map_err(codec_error)?;
+        state.buckets.insert((t.to_vec(), b.to_vec()), props);
+    }
+    Ok(state)
 }
 
 fn type_key(name: &str) -> Vec<u8> {
@@ -68,40 +107,57 @@ fn type_name(t: &[u8]) -> String {
 impl BucketTypes {
     /// Loads every type and bucket override from `store`. Blocking.
     pub fn load(store: Arc<dyn Store>) -> Result<BucketTypes> {
-        let mut state = State::default();
-        state.types.insert(
-            DEFAULT_TYPE.into(),
-            (TypeStatus::Active, BucketProps::default_type()),
-        );
-        for item in store.prefix(b"t/") {
-            let (k, v) = item?;
-            let name = String::from_utf8_lossy(&k[2..]).into_owned();
-            let rec: TypeRecord = rmp_serde::from_slice(&v).map_err(codec_error)?;
-            let props = BucketProps::from_bytes(&rec.props).map_err(codec_error)?;
-            let status = match rec.status {
-                StoredStatus::Created => TypeStatus::Ready,
-                StoredStatus::Active => TypeStatus::Active,
-            };
-            state.types.insert(name, (status, props));
-        }
-        for item in store.prefix(b"b/") {
-            let (k, v) = item?;
-            let rest = &k[2..];
-            if rest.len() < 2 {
-                continue;
-            }
-            let tl = u16::from_be_bytes([rest[0], rest[1]]) as usize;
-            if rest.len() < 2 + tl {
-                continue;
-            }
-            let (t, b) = rest[2..].split_at(tl);
-            let props = BucketProps::from_bytes(&v).map_err(codec_error)?;
-            state.buckets.insert((t.to_vec(), b.to_vec()), props);
-        }
+        let state = read_state(store.as_ref())?;
         Ok(BucketTypes {
             store,
             state: RwLock::new(state),
+            publish: std::sync::OnceLock::new(),
         })
+    }
+
+    /// From now on every change is also handed to `publish` (the cluster's
+    /// metadata), starting with every entry stored so far. Blocking.
+    pub fn publish_to(&self, publish: Publish) -> Result<()> {
+        for prefix in [&b"t/"[..], &b"b/"[..]] {
+            for item in self.store.prefix(prefix) {
+                let (k, v) = item?;
+                publish(&k, Some(v));
+            }
+        }
+        let _ = self.publish.set(publish);
+        Ok(())
+    }
+
+    /// Takes in entries changed elsewhere in the cluster (None: deleted),
+    /// keyed as in the local store. Blocking.
+    pub fn absorb(&self, entries: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
+        let mut changed = false;
+        for (k, v) in entries {
+            if self.store.get(&k)? != v {
+                match &v {
+                    Some(v) => self.store.put(&k, v)?,
+                    None => self.store.delete(&k)?,
+                }
+                changed = true;
+            }
+        }
+        if changed {
+            let fresh = read_state(self.store.as_ref())?;
+            *self.state.write().expect("bucket types lock") = fresh;
+        }
+        Ok(())
+    }
+
+    /// Stores one entry and publishes it.
+    fn write(&self, key: &[u8], value: Option<Vec<u8>>) -> Result<()> {
+        match &value {
+            Some(v) => self.store.put(key, v)?,
+            None => self.store.delete(key)?,
+        }
+        if let Some(publish) = self.publish.get() {
+            publish(key, value);
+        }
+        Ok(())
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -157,8 +213,7 @@ impl BucketTypes {
             props: props.to_bytes().map_err(codec_error)?,
         };
         let bytes = rmp_serde::to_vec_named(&rec).map_err(codec_error)?;
-        self.store.put(&type_key(name), &bytes)?;
-        Ok(())
+        self.write(&type_key(name), Some(bytes))
     }
 
     /// Creates a type (`bucket-type create`). Blocking.
@@ -224,9 +279,9 @@ impl BucketTypes {
         // A bucket may not change what its type fixes (datatype, consistent, …).
         crate::bucket::validate_type_update(&type_props, &new).map_err(props_error)?;
         let mut st = self.state.write().expect("bucket types lock");
-        self.store.put(
+        self.write(
             &bucket_key(bucket_type, bucket),
-            &new.to_bytes().map_err(codec_error)?,
+            Some(new.to_bytes().map_err(codec_error)?),
         )?;
         st.buckets
             .insert((bucket_type.to_vec(), bucket.to_vec()), new);
@@ -237,7 +292,7 @@ impl BucketTypes {
     pub fn reset_bucket(&self, bucket_type: &[u8], bucket: &[u8]) -> Result<()> {
         self.props(bucket_type, bucket)?;
         let mut st = self.state.write().expect("bucket types lock");
-        self.store.delete(&bucket_key(bucket_type, bucket))?;
+        self.write(&bucket_key(bucket_type, bucket), None)?;
         st.buckets.remove(&(bucket_type.to_vec(), bucket.to_vec()));
         Ok(())
     }

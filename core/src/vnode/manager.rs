@@ -46,6 +46,25 @@ impl<V: Vnode> VnodeManager<V> {
         handle.send(cmd)
     }
 
+    /// Stops the vnode of `partition` (after it drained its mailbox).
+    /// Returns whether one was running.
+    pub fn stop(&self, partition: PartitionId) -> bool {
+        let handle = self
+            .running
+            .write()
+            .expect("vnode table lock")
+            .remove(&partition);
+        // In-flight senders may hold clones; the thread ends with the last.
+        handle.is_some()
+    }
+
+    pub fn is_running(&self, partition: PartitionId) -> bool {
+        self.running
+            .read()
+            .expect("vnode table lock")
+            .contains_key(&partition)
+    }
+
     pub fn running(&self) -> Vec<PartitionId> {
         let mut v: Vec<_> = self
             .running
@@ -130,6 +149,9 @@ mod tests {
         got.sort();
         assert_eq!(got, vec![(1, 5), (1, 6), (2, 7)]);
         assert_eq!(m.running(), vec![1, 2]);
+        assert!(m.stop(1));
+        assert!(!m.is_running(1));
+        assert!(!m.stop(1));
         m.shutdown();
         assert!(m.running().is_empty());
     }

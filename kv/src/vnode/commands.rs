@@ -4,6 +4,16 @@ use crate::error::Result;
 use crate::object::{Content, RiakObject, VClock};
 use rill_storage::Store;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// Sends one stored object to the vnode receiving a handoff. `failed` is
+/// set if the send does not succeed.
+pub type ForwardFn = dyn Fn(Vec<u8>, RiakObject, Arc<AtomicBool>) + Send + Sync;
+
+#[derive(Clone)]
+pub struct Forwarder {
+    pub send: Arc<ForwardFn>,
+}
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -58,6 +68,13 @@ pub enum KvCommand {
     },
     /// The vnode's store, for folds that run off the vnode thread.
     Store { reply: Reply<Arc<dyn Store>> },
+    /// A handoff of this vnode's data begins: from now on every write is
+    /// also sent to the receiving vnode (`Forwarder`), so that the fold of
+    /// the store plus the forwarded writes cover everything.
+    HandoffStart { forward: Forwarder },
+    /// The handoff ended; the reply says whether a forwarded write failed
+    /// (then the data must be sent again).
+    HandoffEnd { reply: Reply<bool> },
     /// Stored records handed off from another vnode: merge each in.
     HandoffData {
         items: Vec<(Vec<u8>, Vec<u8>)>,

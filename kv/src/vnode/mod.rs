@@ -7,7 +7,7 @@
 
 mod commands;
 
-pub use commands::{KvCommand, PutOp, Reply};
+pub use commands::{Forwarder, KvCommand, PutOp, Reply};
 
 use crate::config::KvConfig;
 use crate::error::{KvError, Result};
@@ -18,6 +18,7 @@ use rill_core::PartitionId;
 use rill_core::vnode::Vnode;
 use rill_storage::Store;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 pub struct KvVnode {
@@ -28,6 +29,8 @@ pub struct KvVnode {
     stats: Arc<KvStats>,
     /// Tombstones to remove when due, if still unchanged.
     reaps: Vec<(Instant, Vec<u8>, crate::object::VClock)>,
+    /// During a handoff: where writes are also sent, and whether one failed.
+    handoff: Option<(Forwarder, Arc<AtomicBool>)>,
 }
 
 impl KvVnode {
@@ -45,6 +48,7 @@ impl KvVnode {
             cfg,
             stats,
             reaps: Vec::new(),
+            handoff: None,
         })
     }
 
@@ -126,6 +130,9 @@ impl KvVnode {
         self.check_siblings(&mut obj)?;
         self.store.put(key, &encode_object(&obj))?;
         self.stats.vnode_puts.incr();
+        if let Some((fwd, failed)) = &self.handoff {
+            (fwd.send)(key.to_vec(), obj.clone(), failed.clone());
+        }
         Ok(obj)
     }
 
@@ -209,6 +216,16 @@ impl Vnode for KvVnode {
             },
             KvCommand::Store { reply } => reply.send(Ok(self.store.clone())),
             KvCommand::HandoffData { items, reply } => reply.send(self.receive_handoff(items)),
+            KvCommand::HandoffStart { forward } => {
+                self.handoff = Some((forward, Arc::new(AtomicBool::new(false))));
+            }
+            KvCommand::HandoffEnd { reply } => {
+                let failed = self
+                    .handoff
+                    .take()
+                    .is_some_and(|(_, f)| f.load(Ordering::SeqCst));
+                reply.send(Ok(failed));
+            }
         }
     }
 
