@@ -8,6 +8,7 @@
 pub mod bucket;
 pub mod cluster;
 pub mod config;
+pub mod crdt;
 pub mod delete;
 pub mod error;
 pub mod get;

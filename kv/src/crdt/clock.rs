@@ -77,9 +77,10 @@ impl Context {
     /// Reads bytes from `encode`. Empty input is an error: callers treat an
     /// absent or empty context field as "no context" before calling this.
     pub fn decode(bytes: &[u8]) -> Result<Context> {
-        let [magic, version, mut rest @ ..] = bytes else {
+        let [magic, version, rest @ ..] = bytes else {
             return Err(CrdtError::BadContext("truncated"));
         };
+        let mut rest: &[u8] = rest;
         if *magic != CONTEXT_MAGIC {
             return Err(CrdtError::BadContext("not a datatype context"));
         }

@@ -9,7 +9,7 @@ use super::error::{CrdtError, Result};
 use super::{Origin, SetOp, seq};
 use crate::object::VClock;
 use serde::{Deserialize, Serialize};
-use serde_bytes::ByteBuf;
+use serde_bytes::{ByteBuf, Bytes};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Riak's `riak_dt_orswot`.
@@ -34,7 +34,7 @@ impl Orswot {
     }
 
     pub fn contains(&self, member: &[u8]) -> bool {
-        self.entries.contains_key(member)
+        self.entries.contains_key(Bytes::new(member))
     }
 
     pub fn len(&self) -> usize {
@@ -89,7 +89,7 @@ impl Orswot {
         for member in &op.removes {
             match ctx {
                 None => {
-                    self.entries.remove(member.as_slice());
+                    self.entries.remove(Bytes::new(member));
                 }
                 Some(ctx) => self.remove_seen(member, ctx),
             }
@@ -106,7 +106,7 @@ impl Orswot {
         let mut removed: BTreeSet<&[u8]> = BTreeSet::new();
         for member in &op.removes {
             let present =
-                self.entries.contains_key(member.as_slice()) || adds.contains(member.as_slice());
+                self.entries.contains_key(Bytes::new(member)) || adds.contains(member.as_slice());
             if !present || !removed.insert(member.as_slice()) {
                 return Err(CrdtError::member_not_present(member));
             }
@@ -129,10 +129,10 @@ impl Orswot {
                 .or_default()
                 .insert(ByteBuf::from(member));
         }
-        if let Some(dots) = self.entries.get_mut(member) {
+        if let Some(dots) = self.entries.get_mut(Bytes::new(member)) {
             let remaining = subtract_dots(dots, ctx);
             if remaining.is_empty() {
-                self.entries.remove(member);
+                self.entries.remove(Bytes::new(member));
             } else {
                 *dots = remaining;
             }
