@@ -28,6 +28,9 @@ pub struct KvConfig {
     pub max_object_size: usize,
     pub warn_object_size: usize,
     pub vnode: VnodeConfig,
+    /// The ring to start with (a cluster's, kept across restarts); None: a
+    /// one-node ring of `ring_size` partitions.
+    pub initial_ring: Option<rill_core::Ring>,
 }
 
 impl Default for KvConfig {
@@ -42,6 +45,7 @@ impl Default for KvConfig {
             max_object_size: 50 * 1024 * 1024,
             warn_object_size: 5 * 1024 * 1024,
             vnode: VnodeConfig::default(),
+            initial_ring: None,
         }
     }
 }

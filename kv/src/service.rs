@@ -107,15 +107,27 @@ impl KvService {
         clock: Arc<dyn Clock>,
     ) -> Result<KvService> {
         let cfg = Arc::new(cfg);
-        let ring = Arc::new(
-            Ring::new(cfg.ring_size, &cfg.node_name)
+        let ring = Arc::new(match &cfg.initial_ring {
+            Some(r) => r.clone(),
+            None => Ring::new(cfg.ring_size, &cfg.node_name)
                 .map_err(|e| KvError::BadRequest(e.to_string()))?,
-        );
+        });
         let types = BucketTypes::load(backend.store("meta")?)?;
         let stats = Arc::new(KvStats::default());
         // Open every vnode's store first so a storage failure stops start-up.
         let mut opened = std::collections::HashMap::new();
-        for p in ring.partitions_of(&cfg.node_name) {
+        // Owned partitions, plus any whose data is still here (fallback data
+        // or a transfer cut short by a restart): handoff sends it home.
+        let mut partitions = ring.partitions_of(&cfg.node_name);
+        for name in backend.store_names()? {
+            if let Some(p) = name.strip_prefix("kv.").and_then(|p| p.parse().ok())
+                && p < ring.size()
+                && !partitions.contains(&p)
+            {
+                partitions.push(p);
+            }
+        }
+        for &p in &partitions {
             let store = backend.store(&format!("kv.{p}"))?;
             opened.insert(p, KvVnode::open(p, store, cfg.clone(), stats.clone())?);
         }
@@ -134,7 +146,7 @@ impl KvService {
             },
             cfg.vnode.clone(),
         );
-        for p in ring.partitions_of(&cfg.node_name) {
+        for p in partitions {
             manager.ensure_started(p);
         }
         Ok(KvService {

@@ -7,7 +7,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "rill", version, about = "A Dynamo-style key-value store that speaks Riak's protocols")]
+#[command(
+    name = "rill",
+    version,
+    about = "A Dynamo-style key-value store that speaks Riak's protocols"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -101,12 +105,15 @@ async fn start(args: StartArgs) -> anyhow::Result<()> {
     let node = Node::start(cfg).await?;
     // One line scripts and tests can parse for the bound addresses.
     println!(
-        "rill: node {} listening http={}",
+        "rill: node {} listening http={} cluster={}",
         node.kv.node_name(),
-        node.http_addr()
+        node.http_addr(),
+        node.cluster_addr()
     );
-    shutdown_signal().await;
-    tracing::info!("shutting down");
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutting down"),
+        _ = node.departed() => tracing::info!("left the cluster; shutting down"),
+    }
     node.shutdown().await;
     Ok(())
 }

@@ -104,6 +104,13 @@ impl Membership {
             }
             _ => ClusterState::new(node, addr, ring_size),
         };
+        // A node that left (or was removed) starts over as a cluster of one.
+        if matches!(
+            state.status(node),
+            Some(MemberStatus::Exiting | MemberStatus::Removed) | None
+        ) {
+            state = ClusterState::new(node, addr, state.ring_size);
+        }
         // A restarted node may listen elsewhere: announce the new address.
         if let Some(m) = state.members.get(node)
             && m.value.addr != addr
