@@ -120,7 +120,7 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
     let succeeded: u64 = outcome.totals.iter().map(|(_, s)| s.count()).sum();
     if succeeded == 0 {
         eprintln!("rill-bench: no operation succeeded");
-        return Ok(ExitCode::from(2));
+        return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
 }
