@@ -353,6 +353,10 @@ impl Inner {
             crate::remote::forward_command(self, rpc.clone(), entry.clone(), make(reply));
             return rx.await.map_err(|_| KvError::ShuttingDown)?;
         }
+        // A fallback vnode starts on first use.
+        if !self.vnodes.is_running(entry.partition) {
+            self.vnodes.ensure_started(entry.partition);
+        }
         if let Err(e) = self.vnodes.send(entry.partition, make(reply)) {
             if e == rill_core::CoreError::Overload {
                 self.stats.overloads.incr();
@@ -365,6 +369,9 @@ impl Inner {
     /// Sends a command that expects no reply.
     pub fn cast(self: &Arc<Self>, entry: &PrefEntry, cmd: KvCommand) {
         if entry.node == self.cfg.node_name {
+            if !self.vnodes.is_running(entry.partition) {
+                self.vnodes.ensure_started(entry.partition);
+            }
             let _ = self.vnodes.send(entry.partition, cmd);
         } else if let Some(rpc) = self.rpc.get() {
             crate::remote::forward_command(self, rpc.clone(), entry.clone(), cmd);

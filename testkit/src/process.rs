@@ -12,6 +12,7 @@ pub struct RillProcess {
     child: Child,
     pub http: SocketAddr,
     pub pb: Option<SocketAddr>,
+    pub cluster: Option<SocketAddr>,
     pub data_dir: PathBuf,
 }
 
@@ -57,6 +58,7 @@ impl RillProcess {
         RillProcess {
             http: field("http").expect("http address in the listening line"),
             pb: field("pb"),
+            cluster: field("cluster"),
             child,
             data_dir: dir.to_path_buf(),
         }
@@ -64,6 +66,16 @@ impl RillProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The node's HTTP base URL, for `rill admin --url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// Whether the process has exited (e.g. after leaving the cluster).
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     /// SIGKILL: no shutdown code runs.
