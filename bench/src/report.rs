@@ -118,13 +118,9 @@ pub fn table(outcome: &Outcome) -> String {
         }
     );
     for s in &per_op {
-        if !s.error_kinds.is_empty() {
-            let kinds: Vec<String> = s
-                .error_kinds
-                .iter()
-                .map(|(k, n)| format!("{k}={n}"))
-                .collect();
-            let _ = writeln!(out, "errors in {}: {}", s.op, kinds.join(", "));
+        for (kind, n) in &s.error_kinds {
+            let example = s.error_examples.get(kind).map_or("", String::as_str);
+            let _ = writeln!(out, "errors in {}: {kind}={n} (first: {example})", s.op);
         }
     }
     if let Some(p) = &outcome.preload {
@@ -199,6 +195,8 @@ mod tests {
         put.hist.record(1000).unwrap();
         put.errors = 2;
         put.error_kinds.insert("overload", 2);
+        put.error_examples
+            .insert("overload", "server error: overload".into());
         Outcome {
             preload: None,
             elapsed_s: 2.0,
@@ -232,7 +230,10 @@ mod tests {
         let text = table(&outcome());
         assert!(text.contains("p99.9 µs"));
         assert!(text.contains("total"));
-        assert!(text.contains("errors in put: overload=2"), "{text}");
+        assert!(
+            text.contains("errors in put: overload=2 (first: server error: overload)"),
+            "{text}"
+        );
     }
 
     #[test]

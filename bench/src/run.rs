@@ -156,7 +156,7 @@ pub async fn timed(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) -> O
                 let micros = sent.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
                 match result {
                     Ok(()) => recorder.record_ok(op, micros),
-                    Err(e) => recorder.record_error(op, e.kind()),
+                    Err(e) => recorder.record_error(op, e.kind(), || describe(&e)),
                 }
             }
         });
@@ -215,6 +215,21 @@ pub async fn timed(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) -> O
     }
 }
 
+/// An error with its chain of causes, `outer: inner: …`.
+pub fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// One line per second on stderr: throughput and errors of the last window,
 /// p99 of the run so far.
 fn progress_line(ops: &[Op], series: &[TimePoint], totals: &[OpStats], started: Instant) {
@@ -233,4 +248,27 @@ fn progress_line(ops: &[Op], series: &[TimePoint], totals: &[OpStats], started: 
         errors,
         p99.join(", ")
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rill_client::ClientError;
+
+    #[test]
+    fn describe_follows_the_cause_chain_once() {
+        let refused = ClientError::Connect {
+            addr: "127.0.0.1:1".into(),
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        };
+        assert_eq!(
+            describe(&refused),
+            "cannot connect to 127.0.0.1:1: connection refused"
+        );
+        let riak = ClientError::Riak {
+            errmsg: "overload".into(),
+            errcode: 0,
+        };
+        assert_eq!(describe(&riak), "server error: overload");
+    }
 }

@@ -26,6 +26,8 @@ pub struct OpStats {
     pub hist: Histogram<u64>,
     pub errors: u64,
     pub error_kinds: BTreeMap<&'static str, u64>,
+    /// The first message seen for each error kind.
+    pub error_examples: BTreeMap<&'static str, String>,
 }
 
 impl Default for OpStats {
@@ -34,6 +36,7 @@ impl Default for OpStats {
             hist: new_histogram(),
             errors: 0,
             error_kinds: BTreeMap::new(),
+            error_examples: BTreeMap::new(),
         }
     }
 }
@@ -50,6 +53,11 @@ impl OpStats {
         self.errors += other.errors;
         for (kind, n) in &other.error_kinds {
             *self.error_kinds.entry(kind).or_default() += n;
+        }
+        for (kind, msg) in &other.error_examples {
+            self.error_examples
+                .entry(kind)
+                .or_insert_with(|| msg.clone());
         }
     }
 
@@ -90,10 +98,15 @@ impl Recorder {
         self.window(op).hist.saturating_record(micros.max(1));
     }
 
-    pub fn record_error(&self, op: Op, kind: &'static str) {
+    /// Counts a failure; `message` is only called for a kind's first
+    /// failure in a window.
+    pub fn record_error(&self, op: Op, kind: &'static str, message: impl FnOnce() -> String) {
         let mut w = self.window(op);
         w.errors += 1;
         *w.error_kinds.entry(kind).or_default() += 1;
+        if !w.error_examples.contains_key(kind) {
+            w.error_examples.insert(kind, message());
+        }
     }
 
     /// Takes the current windows (in `ops()` order), leaving empty ones.
@@ -136,6 +149,8 @@ pub struct OpSummary {
     pub count: u64,
     pub errors: u64,
     pub error_kinds: BTreeMap<String, u64>,
+    /// The first message seen for each error kind.
+    pub error_examples: BTreeMap<String, String>,
     pub ops_per_sec: f64,
     pub mean_us: f64,
     pub p50_us: u64,
@@ -155,6 +170,11 @@ impl OpSummary {
                 .error_kinds
                 .iter()
                 .map(|(k, n)| (k.to_string(), *n))
+                .collect(),
+            error_examples: stats
+                .error_examples
+                .iter()
+                .map(|(k, m)| (k.to_string(), m.clone()))
                 .collect(),
             ops_per_sec: if elapsed_s > 0.0 {
                 stats.count() as f64 / elapsed_s
@@ -189,13 +209,16 @@ mod tests {
         for us in 1..=100 {
             rec.record_ok(Op::Get, us);
         }
-        rec.record_error(Op::Put, "timeout");
-        rec.record_error(Op::Put, "timeout");
-        rec.record_error(Op::Put, "overload");
+        rec.record_error(Op::Put, "timeout", || "first".into());
+        rec.record_error(Op::Put, "timeout", || {
+            unreachable!("only the first is kept")
+        });
+        rec.record_error(Op::Put, "overload", || "busy".into());
         let first = rec.take();
         assert_eq!(first[0].count(), 100);
         assert_eq!(first[1].errors, 3);
         assert_eq!(first[1].error_kinds[&"timeout"], 2);
+        assert_eq!(first[1].error_examples[&"timeout"], "first");
         // Taking again starts from empty windows.
         assert!(rec.take().iter().all(|w| w.count() == 0 && w.errors == 0));
 

@@ -9,12 +9,13 @@ use std::io;
 use rill_proto::ProtoError;
 use thiserror::Error;
 
-/// A failed client call.
+/// A failed client call. Transport variants carry the underlying error as
+/// their `source()`, not in their own message.
 #[derive(Debug, Error)]
 pub enum ClientError {
     /// No connection could be opened; the request was never sent, so it is
     /// safe to try another node.
-    #[error("cannot connect to {addr}: {source}")]
+    #[error("cannot connect to {addr}")]
     Connect {
         addr: String,
         #[source]
@@ -23,7 +24,7 @@ pub enum ClientError {
 
     /// The connection failed while a request was in flight; the server may
     /// or may not have applied it.
-    #[error("i/o error: {0}")]
+    #[error("i/o error on an open connection")]
     Io(#[from] io::Error),
 
     /// The server closed the connection before answering.
