@@ -74,6 +74,9 @@ impl KvService {
         tokio::spawn(async move {
             let mut rx = membership.subscribe();
             loop {
+                if svc.inner.is_closed() {
+                    return;
+                }
                 let state = rx.borrow_and_update().clone();
                 svc.apply_state(&state).await;
                 let Some(h) = weak_handoff.upgrade() else {

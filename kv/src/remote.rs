@@ -343,7 +343,9 @@ pub(crate) fn register(inner: Weak<Inner>, rpc: &Rpc) {
 }
 
 fn local(inner: &Inner, partition: PartitionId) -> PrefEntry {
-    inner.vnodes.ensure_started(partition);
+    if !inner.is_closed() {
+        inner.vnodes.ensure_started(partition);
+    }
     PrefEntry {
         partition,
         node: inner.cfg.node_name.clone(),

@@ -78,6 +78,8 @@ pub(crate) struct Inner {
     /// The node-to-node RPC endpoint once this node is part of a cluster.
     pub rpc: std::sync::OnceLock<rill_core::net::Rpc>,
     pub handoff: std::sync::OnceLock<Arc<crate::handoff::HandoffManager>>,
+    /// Set by `shutdown`: no vnode starts again, background loops end.
+    pub closed: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Clone)]
@@ -164,12 +166,19 @@ impl KvService {
                 clock,
                 rpc: std::sync::OnceLock::new(),
                 handoff: std::sync::OnceLock::new(),
+                closed: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
 
     /// Stops every vnode after it drained its mailbox, then syncs storage.
     pub fn shutdown(&self) {
+        self.inner
+            .closed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(rpc) = self.inner.rpc.get() {
+            rpc.unregister(rill_core::net::service::KV);
+        }
         self.inner.vnodes.shutdown();
         if let Err(e) = self.inner.backend.sync() {
             tracing::warn!(error = %e, "final storage sync failed");
@@ -273,6 +282,32 @@ impl KvService {
         Ok(self.inner.types.list())
     }
 
+    /// Each primary replica's own copy of an object, read without merging
+    /// or repair: for operators and consistency checks.
+    pub async fn replica_objects(
+        &self,
+        key: &BucketKey,
+    ) -> Result<Vec<(PrefEntry, Result<Option<crate::object::RiakObject>>)>> {
+        let props = self.inner.types.props(&key.bucket_type, &key.bucket)?;
+        let stored = crate::keys::object_key(key)?;
+        let ring = self.inner.ring();
+        let first = ring.partition_of(&rill_core::chash::key_hash(
+            &key.bucket_type,
+            &key.bucket,
+            &key.key,
+        ));
+        let mut out = Vec::new();
+        for e in rill_core::apl::primaries(&ring, first, props.n_val as usize) {
+            let k = stored.clone();
+            let r = self
+                .inner
+                .call(&e, |reply| KvCommand::Get { key: k, reply })
+                .await;
+            out.push((e, r));
+        }
+        Ok(out)
+    }
+
     pub fn node_name(&self) -> &str {
         &self.inner.cfg.node_name
     }
@@ -355,6 +390,9 @@ impl Inner {
         }
         // A fallback vnode starts on first use.
         if !self.vnodes.is_running(entry.partition) {
+            if self.is_closed() {
+                return Err(KvError::ShuttingDown);
+            }
             self.vnodes.ensure_started(entry.partition);
         }
         if let Err(e) = self.vnodes.send(entry.partition, make(reply)) {
@@ -376,6 +414,10 @@ impl Inner {
         } else if let Some(rpc) = self.rpc.get() {
             crate::remote::forward_command(self, rpc.clone(), entry.clone(), cmd);
         }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn timeout(&self, t: Option<Duration>) -> Duration {

@@ -75,6 +75,8 @@ pub struct Membership {
     tx: watch::Sender<Arc<ClusterState>>,
     /// When each member last answered (or sent) anything.
     heard: Mutex<HashMap<NodeName, Instant>>,
+    /// Set by `stop`: loops end and requests are refused.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
@@ -127,6 +129,7 @@ impl Membership {
             state: Mutex::new(state.clone()),
             tx,
             heard: Mutex::new(HashMap::new()),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         });
         m.persist(&state);
         m.learn_addrs(&state);
@@ -157,6 +160,19 @@ impl Membership {
 
     pub fn node(&self) -> &NodeName {
         &self.node
+    }
+
+    /// Stops gossip, heartbeats and the claimant's steps, and refuses
+    /// requests (a node shutting down, or a simulated crash).
+    pub fn stop(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.rpc.unregister(service::GOSSIP);
+        self.rpc.unregister(service::ADMIN);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn state(&self) -> Arc<ClusterState> {
@@ -318,20 +334,30 @@ impl Membership {
     /// `cluster join TARGET`, run on the joining node: asks any member (by
     /// cluster address) to add this node, then adopts the cluster's state.
     pub async fn join(&self, target: SocketAddr, my_addr: &str) -> std::result::Result<(), String> {
+        // The target's name is unknown until it answers: call it by address.
+        let alias = format!("join@{target}");
+        self.rpc.transport().set_peer_addr(&alias, target);
+        self.join_node(&alias, my_addr).await
+    }
+
+    /// `cluster join` by the name of a member whose address the transport
+    /// knows (the simulated network knows every node by name).
+    pub async fn join_node(
+        &self,
+        target: &NodeName,
+        my_addr: &str,
+    ) -> std::result::Result<(), String> {
         let own = self.state();
         if own.active_members().len() > 1 {
             return Err("Node is already a member of a cluster".into());
         }
-        // The target's name is unknown until it answers: call it by address.
-        let alias = format!("join@{target}");
-        self.rpc.transport().set_peer_addr(&alias, target);
         let cmd = AdminCommand::Join {
             node: self.node.clone(),
             addr: my_addr.to_string(),
         };
         let reply = self
             .rpc
-            .call(&alias, service::ADMIN, encode(&cmd), self.cfg.rpc_timeout)
+            .call(target, service::ADMIN, encode(&cmd), self.cfg.rpc_timeout)
             .await
             .map_err(|e| format!("cannot reach {target}: {e}"))?;
         match decode::<AdminReply>(&reply)? {
@@ -363,6 +389,9 @@ async fn gossip_loop(m: std::sync::Weak<Membership>) {
     loop {
         tokio::time::sleep(interval).await;
         let Some(m) = m.upgrade() else { return };
+        if m.is_stopped() {
+            return;
+        }
         let state = m.state();
         let peers: Vec<NodeName> = state
             .active_members()
@@ -398,6 +427,9 @@ async fn heartbeat_loop(m: std::sync::Weak<Membership>) {
     loop {
         tokio::time::sleep(interval).await;
         let Some(m) = m.upgrade() else { return };
+        if m.is_stopped() {
+            return;
+        }
         for n in m.state().active_members() {
             if n == m.node {
                 continue;
@@ -422,6 +454,9 @@ async fn claimant_loop(m: std::sync::Weak<Membership>) {
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let Some(m) = m.upgrade() else { return };
+        if m.is_stopped() {
+            return;
+        }
         let state = m.state();
         if state.claimant().as_deref() != Some(m.node.as_str()) {
             continue;
