@@ -40,7 +40,7 @@ async fn describe(st: &AppState, name: &str, status: TypeStatus) -> Result<Value
     }))
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

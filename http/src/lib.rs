@@ -1,11 +1,13 @@
 //! Riak's HTTP API (port 8098) over the KV service: objects, siblings,
 //! conditional requests, list buckets and keys, bucket and type properties,
-//! `/ping`, `/stats`, `/` and Rill's `/admin` API for bucket types.
+//! `/ping`, `/stats`, `/` and Rill's `/admin` API for bucket types and, when
+//! the node is part of a cluster, cluster administration.
 //!
 //! `router` builds the axum app; `serve` runs it on a listener with Riak-sized
 //! limits until the shutdown future resolves. Status codes live in `error`.
 
 mod admin;
+mod cluster;
 pub mod error;
 mod headers;
 mod list;
@@ -16,6 +18,7 @@ mod props;
 mod routes;
 mod stats;
 
+pub use cluster::{ClusterCtl, DEFAULT_CLUSTER_PORT};
 pub use error::HttpError;
 pub use routes::MAX_BODY_BYTES;
 
@@ -41,9 +44,10 @@ pub const MAX_HEAD_BYTES: usize = 1024 * 1024;
 /// How long a client may take to send a request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The HTTP API as an axum router (no listener attached).
-pub fn router(kv: KvService) -> Router {
-    routes::build(kv).layer(middleware::from_fn(guard))
+/// The HTTP API as an axum router (no listener attached). Without a
+/// cluster handle the `/admin/cluster` endpoints answer 501.
+pub fn router(kv: KvService, cluster: Option<ClusterCtl>) -> Router {
+    routes::build(kv, cluster).layer(middleware::from_fn(guard))
 }
 
 /// Checks every request before routing: a declared body over the object
@@ -99,9 +103,10 @@ fn is_set(rx: &watch::Receiver<bool>) -> bool {
 pub async fn serve(
     listener: TcpListener,
     kv: KvService,
+    cluster: Option<ClusterCtl>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(kv);
+    let app = router(kv, cluster);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);

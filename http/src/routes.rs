@@ -1,18 +1,21 @@
 //! The route table: Riak's three URL families (`/riak/B/K`, `/buckets/B/keys/K`,
-//! `/types/T/buckets/B/keys/K`), the server resources, the `/admin` API, and
+//! `/types/T/buckets/B/keys/K`), the server resources, the `/admin` API
+//! (bucket types, status, cluster), and
 //! clear 501 answers for Riak endpoints not served yet.
 //! Path segments are percent-decoded here (with `+` as a space) into a
 //! [`Target`]; the handlers never see raw URLs.
 
+use crate::cluster::ClusterCtl;
 use crate::error::HttpError;
 use crate::params::form_decode;
-use crate::{admin, list, object, props, stats};
+use crate::{admin, cluster, list, object, props, stats};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{MethodRouter, any, get, post};
 use rill_kv::service::KvService;
+use std::sync::Arc;
 
 /// Largest request body accepted: Riak's hard object size limit (50 MB).
 pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
@@ -21,6 +24,8 @@ pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub kv: KvService,
+    /// The cluster this node belongs to; None on a standalone service.
+    pub cluster: Option<Arc<ClusterCtl>>,
 }
 
 /// Which URL family a request came in on; responses (Link, Location) answer
@@ -107,8 +112,11 @@ fn not_yet(what: &'static str) -> MethodRouter<AppState> {
 }
 
 /// The whole HTTP API over one KV service.
-pub fn build(kv: KvService) -> Router {
-    let state = AppState { kv };
+pub fn build(kv: KvService, cluster: Option<ClusterCtl>) -> Router {
+    let state = AppState {
+        kv,
+        cluster: cluster.map(Arc::new),
+    };
     Router::new()
         // Server resources.
         .route("/", get(stats::root))
@@ -184,6 +192,17 @@ pub fn build(kv: KvService) -> Router {
             "/admin/bucket-types/{t}/activate",
             post(admin::activate_type),
         )
+        .route("/admin/cluster/join", post(cluster::join))
+        .route("/admin/cluster/leave", post(cluster::leave))
+        .route("/admin/cluster/force-remove", post(cluster::force_remove))
+        .route("/admin/cluster/replace", post(cluster::replace))
+        .route("/admin/cluster/force-replace", post(cluster::force_replace))
+        .route("/admin/cluster/plan", get(cluster::plan))
+        .route("/admin/cluster/commit", post(cluster::commit))
+        .route("/admin/cluster/clear", post(cluster::clear))
+        .route("/admin/cluster/members", get(cluster::members))
+        .route("/admin/cluster/ring", get(cluster::ring))
+        .route("/admin/cluster/transfers", get(cluster::transfers))
         .fallback(|| async { HttpError::new(StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -1,7 +1,9 @@
 //! `rill admin …`: a small HTTP client of a running node's `/admin` API.
-//! Bucket types (`create`, `activate`, `status`, `list`) and `status`, printed
-//! as tables with riak-admin's phrasing, or as the server's JSON with `--json`.
-//! A failed request prints the server's message and exits non-zero.
+//! Bucket types (`create`, `activate`, `status`, `list`), `status`, and
+//! cluster administration (`cluster join/leave/…/plan/commit/clear`,
+//! `member-status`, `ring-status`, `transfers`), printed as tables with
+//! riak-admin's phrasing, or as the server's JSON with `--json`. A failed
+//! request prints the server's message and exits non-zero.
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
@@ -12,6 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use std::io::Write;
+use std::time::Duration;
 
 /// Administer a running node over its HTTP API.
 #[derive(clap::Args, Debug, Clone)]
@@ -38,6 +41,45 @@ pub enum AdminCommand {
     BucketType(BucketTypeCommand),
     /// Print the node's statistics (`/stats`).
     Status,
+    /// Stage, plan and commit changes to the cluster's membership.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+    /// Members, their status and their share of the ring now and pending.
+    MemberStatus,
+    /// The claimant, ownership handoffs still to do and unreachable nodes.
+    RingStatus,
+    /// Handoffs waiting in the committed plan and active on this node.
+    Transfers {
+        /// Poll until no transfer is waiting or active, showing progress.
+        #[arg(long)]
+        wait: bool,
+        /// With `--wait`, give up after this many seconds (default: never).
+        #[arg(long, value_name = "SECS", requires = "wait")]
+        timeout: Option<u64>,
+    },
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum ClusterCommand {
+    /// Stage a join of the node you run this against to the cluster of
+    /// NODE: a member's cluster address `host:port`, or `name@host` (port 8099).
+    Join { node: String },
+    /// Stage a leave: the node hands off its partitions, then shuts down
+    /// (default: the node you run this against).
+    Leave { node: Option<String> },
+    /// Stage removing a node without handoff (its replicas are lost until
+    /// repaired).
+    ForceRemove { node: String },
+    /// Stage moving every partition of OLD to NEW (a joining node), with handoff.
+    Replace { old: String, new: String },
+    /// Stage giving OLD's partitions to NEW at once, without handoff.
+    ForceReplace { old: String, new: String },
+    /// Show what committing the staged changes would do.
+    Plan,
+    /// Apply the staged changes.
+    Commit,
+    /// Drop the staged changes.
+    Clear,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]
@@ -85,9 +127,340 @@ pub async fn execute(args: &AdminArgs, out: &mut Vec<u8>) -> anyhow::Result<()> 
             }
         }
         AdminCommand::BucketType(cmd) => bucket_type(&api, cmd, args.json, out).await?,
+        AdminCommand::Cluster(cmd) => cluster(&api, cmd, args.json, out).await?,
+        AdminCommand::MemberStatus => {
+            let v = api
+                .json(Method::GET, "/admin/cluster/members", None)
+                .await?;
+            if args.json {
+                writeln!(out, "{v}")?;
+            } else {
+                member_status(&v, out)?;
+            }
+        }
+        AdminCommand::RingStatus => {
+            let v = api.json(Method::GET, "/admin/cluster/ring", None).await?;
+            if args.json {
+                writeln!(out, "{v}")?;
+            } else {
+                ring_status(&v, out)?;
+            }
+        }
+        AdminCommand::Transfers { wait, timeout } => {
+            let v = if *wait {
+                wait_for_transfers(&api, timeout.map(Duration::from_secs)).await?
+            } else {
+                api.json(Method::GET, "/admin/cluster/transfers", None)
+                    .await?
+            };
+            if args.json {
+                writeln!(out, "{v}")?;
+            } else {
+                transfers(&v, out)?;
+            }
+        }
     }
     Ok(())
 }
+
+/// Riak's section title: the name centred in a line of `=`.
+fn section(title: &str) -> String {
+    let width = 79usize;
+    let inner = format!(" {title} ");
+    let left = width.saturating_sub(inner.len()) / 2;
+    let right = width.saturating_sub(inner.len() + left);
+    format!("{}{inner}{}", "=".repeat(left), "=".repeat(right))
+}
+
+async fn cluster(
+    api: &Api,
+    cmd: &ClusterCommand,
+    json: bool,
+    out: &mut Vec<u8>,
+) -> anyhow::Result<()> {
+    let (path, body) = match cmd {
+        ClusterCommand::Join { node } => ("join", serde_json::json!({ "node": node })),
+        ClusterCommand::Leave { node } => (
+            "leave",
+            node.as_ref().map_or_else(
+                || serde_json::json!({}),
+                |n| serde_json::json!({ "node": n }),
+            ),
+        ),
+        ClusterCommand::ForceRemove { node } => {
+            ("force-remove", serde_json::json!({ "node": node }))
+        }
+        ClusterCommand::Replace { old, new } => {
+            ("replace", serde_json::json!({ "old": old, "new": new }))
+        }
+        ClusterCommand::ForceReplace { old, new } => (
+            "force-replace",
+            serde_json::json!({ "old": old, "new": new }),
+        ),
+        ClusterCommand::Commit => ("commit", Value::Null),
+        ClusterCommand::Clear => ("clear", Value::Null),
+        ClusterCommand::Plan => {
+            let (status, bytes) = api.call(Method::GET, "/admin/cluster/plan", None).await?;
+            let text = message(status, &bytes);
+            if !status.is_success() {
+                // Nothing staged is an answer, not a failure (as in Riak).
+                if status == StatusCode::BAD_REQUEST && text == NOTHING_STAGED && !json {
+                    writeln!(out, "{text}")?;
+                    return Ok(());
+                }
+                bail!("{text}");
+            }
+            let plan = parse(&bytes)?;
+            if json {
+                writeln!(out, "{plan}")?;
+            } else {
+                print_plan(&plan, out)?;
+            }
+            return Ok(());
+        }
+    };
+    let body = (!body.is_null()).then(|| body.to_string());
+    let path = format!("/admin/cluster/{path}");
+    let reply = api.json(Method::POST, &path, body).await?;
+    if json {
+        writeln!(out, "{reply}")?;
+    } else {
+        writeln!(out, "{}", plain(&reply["result"]))?;
+    }
+    Ok(())
+}
+
+const NOTHING_STAGED: &str = "There are no staged changes";
+
+fn quoted(v: &Value) -> String {
+    format!("'{}'", plain(v))
+}
+
+fn percent(v: &Value) -> String {
+    format!("{:.1}%", v.as_f64().unwrap_or(0.0))
+}
+
+/// The Membership table and its status footer, for `member-status` and
+/// `cluster plan`.
+fn membership(members: &[Value], out: &mut Vec<u8>) -> anyhow::Result<()> {
+    writeln!(out, "{}", section("Membership"))?;
+    let mut t = table(&["Status", "Ring", "Pending", "Node"]);
+    let mut counts = [0usize; 5];
+    const NAMES: [&str; 5] = ["valid", "leaving", "exiting", "joining", "down"];
+    for m in members {
+        let status = plain(&m["status"]);
+        if let Some(i) = NAMES.iter().position(|n| *n == status) {
+            counts[i] += 1;
+        }
+        let shown = if m["up"] == false {
+            format!("{status} (unreachable)")
+        } else {
+            status
+        };
+        let pending = if m["pending_pct"] == m["ring_pct"] {
+            "--".to_string()
+        } else {
+            percent(&m["pending_pct"])
+        };
+        t.add_row(vec![
+            shown,
+            percent(&m["ring_pct"]),
+            pending,
+            quoted(&m["node"]),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(
+        out,
+        "Valid:{} / Leaving:{} / Exiting:{} / Joining:{} / Down:{}",
+        counts[0], counts[1], counts[2], counts[3], counts[4]
+    )?;
+    Ok(())
+}
+
+fn member_status(v: &Value, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    membership(v["members"].as_array().map_or(&[], Vec::as_slice), out)
+}
+
+fn print_plan(plan: &Value, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    writeln!(out, "{}", section("Staged Changes"))?;
+    let mut t = table(&["Action", "Details(s)"]);
+    for c in plan["changes"].as_array().into_iter().flatten() {
+        let details = if c["new"].is_null() {
+            quoted(&c["node"])
+        } else {
+            format!("{} with {}", quoted(&c["node"]), quoted(&c["new"]))
+        };
+        t.add_row(vec![plain(&c["action"]), details]);
+    }
+    writeln!(out, "{t}\n")?;
+    writeln!(
+        out,
+        "NOTE: Applying these changes will result in 1 cluster transition\n"
+    )?;
+    membership(plan["members"].as_array().map_or(&[], Vec::as_slice), out)?;
+    if plan["violations"].as_u64().unwrap_or(0) > 0 {
+        writeln!(out, "\nWARNING: Not all replicas will be on distinct nodes")?;
+    }
+    let transfers = plan["transfers"].as_array().map_or(&[][..], Vec::as_slice);
+    if !transfers.is_empty() {
+        writeln!(
+            out,
+            "\nTransfers resulting from cluster changes: {}",
+            transfers.len()
+        )?;
+        let mut moves: std::collections::BTreeMap<(String, String), usize> = Default::default();
+        for t in transfers {
+            *moves
+                .entry((plain(&t["from"]), plain(&t["to"])))
+                .or_insert(0) += 1;
+        }
+        for ((from, to), n) in moves {
+            writeln!(out, "  {n} transfers from '{from}' to '{to}'")?;
+        }
+    }
+    Ok(())
+}
+
+fn ring_status(v: &Value, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    let unreachable = v["unreachable"].as_array().map_or(&[][..], Vec::as_slice);
+    writeln!(out, "{}", section("Claimant"))?;
+    if v["claimant"].is_null() {
+        writeln!(out, "Claimant:  none")?;
+    } else {
+        let up = !unreachable.contains(&v["claimant"]);
+        writeln!(out, "Claimant:  {}", quoted(&v["claimant"]))?;
+        writeln!(out, "Status:     {}", if up { "up" } else { "down" })?;
+    }
+    writeln!(out, "Ring Ready: {}\n", v["ring_ready"] == true)?;
+
+    writeln!(out, "{}", section("Ownership Handoff"))?;
+    let pending = v["pending"].as_array().map_or(&[][..], Vec::as_slice);
+    if pending.is_empty() {
+        writeln!(out, "No pending changes.")?;
+    } else {
+        let mut t = table(&["Partition", "Owner", "Next Owner"]);
+        for p in pending {
+            t.add_row(vec![
+                plain(&p["partition"]),
+                quoted(&p["from"]),
+                quoted(&p["to"]),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    let violations = &v["violations"];
+    if violations["count"].as_u64().unwrap_or(0) > 0 {
+        writeln!(
+            out,
+            "WARNING: Not all replicas are on distinct nodes: {} preference lists of {} repeat a node",
+            violations["count"], violations["n_val"]
+        )?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "{}", section("Unreachable Nodes"))?;
+    if unreachable.is_empty() {
+        writeln!(out, "All nodes are up and reachable")?;
+    } else {
+        let names: Vec<String> = unreachable.iter().map(quoted).collect();
+        writeln!(
+            out,
+            "The following nodes are unreachable: [{}]\n",
+            names.join(",")
+        )?;
+        writeln!(
+            out,
+            "WARNING: The cluster state will not converge until all nodes are up. \
+             If an outage is permanent, remove the node with \
+             `rill admin cluster force-remove NODE`."
+        )?;
+    }
+    Ok(())
+}
+
+fn transfers(v: &Value, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    let active = v["active"].as_array().map_or(&[][..], Vec::as_slice);
+    if let Value::Object(by_node) = &v["waiting_by_node"] {
+        for (node, n) in by_node {
+            writeln!(out, "'{node}' waiting to handoff {n} partitions")?;
+        }
+    }
+    if active.is_empty() {
+        if v["waiting"].as_u64().unwrap_or(0) == 0 {
+            writeln!(out, "No transfers active")?;
+        }
+        return Ok(());
+    }
+    writeln!(out, "\nActive Transfers:\n")?;
+    use rill_core::clock::{Clock, SystemClock};
+    let now_ms = SystemClock.now_us() / 1000;
+    let mut t = table(&[
+        "Node",
+        "Type",
+        "Partition",
+        "Target",
+        "Objects",
+        "Bytes",
+        "Started",
+    ]);
+    for a in active {
+        let started = a["started_unix_ms"].as_u64().unwrap_or(now_ms);
+        let ago = now_ms.saturating_sub(started) as f64 / 1000.0;
+        t.add_row(vec![
+            quoted(&a["node"]),
+            plain(&a["kind"]),
+            plain(&a["partition"]),
+            quoted(&a["target"]),
+            plain(&a["objects"]),
+            plain(&a["bytes"]),
+            format!("{ago:.1} s ago"),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
+}
+
+/// Polls `transfers` until nothing waits or runs; the bar counts the
+/// committed plan's partitions done of the most ever seen waiting.
+async fn wait_for_transfers(api: &Api, timeout: Option<Duration>) -> anyhow::Result<Value> {
+    let started = tokio::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} partitions {msg}",
+        )
+        .expect("progress template"),
+    );
+    let mut total = 0u64;
+    loop {
+        let v = api
+            .json(Method::GET, "/admin/cluster/transfers", None)
+            .await?;
+        let waiting = v["waiting"].as_u64().unwrap_or(0);
+        let active = v["active"].as_array().map_or(0, Vec::len);
+        total = total.max(waiting);
+        bar.set_length(total);
+        bar.set_position(total - waiting);
+        bar.set_message(format!("({active} active here)"));
+        if waiting == 0 && active == 0 {
+            bar.finish_and_clear();
+            return Ok(v);
+        }
+        if let Some(limit) = timeout
+            && started.elapsed() >= limit
+        {
+            bar.abandon();
+            bail!(
+                "Timed out after {} s: {waiting} transfers waiting, {active} active",
+                limit.as_secs()
+            );
+        }
+        tokio::time::sleep(WAIT_POLL).await;
+    }
+}
+
+/// How often `transfers --wait` asks the node.
+const WAIT_POLL: Duration = Duration::from_millis(500);
 
 async fn bucket_type(
     api: &Api,
@@ -285,7 +658,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(rill_http::serve(listener, kv, async move {
+        tokio::spawn(rill_http::serve(listener, kv, None, async move {
             let _ = rx.await;
         }));
         (url, tx)
@@ -437,5 +810,307 @@ mod tests {
                 .to_string()
                 .starts_with("cannot reach the node")
         );
+    }
+
+    /// A node of a real cluster on loopback: membership over TCP, a KV
+    /// service wired to it (so handoff runs) when `with_kv`, and the HTTP API.
+    struct Member {
+        url: String,
+        cluster: String,
+        transport: std::sync::Arc<rill_core::net::TcpTransport>,
+        _stop: tokio::sync::oneshot::Sender<()>,
+    }
+
+    const RING: u32 = 16;
+
+    async fn member(s: &str, with_kv: bool) -> Member {
+        use rill_core::membership::{Membership, MembershipConfig};
+        use rill_core::net::{NetConfig, Rpc, TcpTransport};
+        let name = format!("{s}@127.0.0.1");
+        let t = TcpTransport::bind(
+            name.clone(),
+            "127.0.0.1:0".parse().unwrap(),
+            NetConfig::default(),
+        )
+        .await
+        .unwrap();
+        let cluster = t.local_addr().to_string();
+        let rpc = Rpc::new(t.clone());
+        let cfg = MembershipConfig {
+            gossip_interval: std::time::Duration::from_millis(100),
+            heartbeat_interval: std::time::Duration::from_millis(50),
+            down_after: std::time::Duration::from_secs(2),
+            state_file: None,
+            rpc_timeout: std::time::Duration::from_secs(5),
+        };
+        let m = Membership::start(&name, &cluster, RING, rpc.clone(), cfg).unwrap();
+        let kv_cfg = KvConfig {
+            node_name: name,
+            ring_size: RING,
+            ..KvConfig::default()
+        };
+        let kv = KvService::open(kv_cfg, rill_storage::memory()).unwrap();
+        if with_kv {
+            kv.attach_cluster(rpc, m.clone());
+        }
+        let ctl = rill_http::ClusterCtl {
+            membership: m,
+            cluster_addr: cluster.clone(),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(rill_http::serve(listener, kv, Some(ctl), async move {
+            let _ = rx.await;
+        }));
+        Member {
+            url,
+            cluster,
+            transport: t,
+            _stop: tx,
+        }
+    }
+
+    fn cl(cmd: ClusterCommand) -> AdminCommand {
+        AdminCommand::Cluster(cmd)
+    }
+
+    async fn ok(url: &str, json: bool, command: AdminCommand) -> String {
+        let (r, out) = admin(url, json, command).await;
+        r.unwrap();
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cluster_join_plan_commit_and_wait_for_handoff() {
+        let a = member("a", true).await;
+        let b = member("b", true).await;
+        let url = &b.url;
+
+        let out = ok(
+            url,
+            false,
+            cl(ClusterCommand::Join {
+                node: a.cluster.clone(),
+            }),
+        )
+        .await;
+        assert_eq!(
+            out,
+            "Success: staged join request for 'b@127.0.0.1' to 'a@127.0.0.1'\n"
+        );
+        let out = ok(url, false, AdminCommand::MemberStatus).await;
+        assert!(out.starts_with(&section("Membership")), "{out}");
+        assert!(
+            out.contains("joining") && out.contains("'b@127.0.0.1'"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("Valid:1 / Leaving:0 / Exiting:0 / Joining:1 / Down:0\n"),
+            "{out}"
+        );
+
+        let out = ok(url, false, cl(ClusterCommand::Plan)).await;
+        assert!(out.starts_with(&section("Staged Changes")), "{out}");
+        assert!(
+            out.contains("join") && out.contains("'b@127.0.0.1'"),
+            "{out}"
+        );
+        assert!(
+            out.contains("NOTE: Applying these changes will result in 1 cluster transition"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Valid:2 / Leaving:0 / Exiting:0 / Joining:0 / Down:0\n"),
+            "{out}"
+        );
+        assert!(out.contains("100.0%") && out.contains("50.0%"), "{out}");
+        assert!(!out.contains("WARNING"), "{out}");
+        assert!(
+            out.ends_with(
+                "\nTransfers resulting from cluster changes: 8\n  \
+                 8 transfers from 'a@127.0.0.1' to 'b@127.0.0.1'\n"
+            ),
+            "{out}"
+        );
+        let plan: Value =
+            serde_json::from_str(&ok(url, true, cl(ClusterCommand::Plan)).await).unwrap();
+        assert_eq!(plan["changes"][0]["action"], "join");
+        assert_eq!(plan["transfers"].as_array().unwrap().len(), 8);
+
+        let out = ok(url, false, cl(ClusterCommand::Commit)).await;
+        assert_eq!(out, "Cluster changes committed\n");
+        let out = ok(url, false, cl(ClusterCommand::Plan)).await;
+        assert_eq!(out, "There are no staged changes\n");
+        let (r, _) = admin(url, true, cl(ClusterCommand::Plan)).await;
+        assert_eq!(r.unwrap_err().to_string(), "There are no staged changes");
+
+        let transfers = AdminCommand::Transfers {
+            wait: true,
+            timeout: Some(60),
+        };
+        let out = ok(url, false, transfers.clone()).await;
+        assert_eq!(out, "No transfers active\n");
+        let v: Value = serde_json::from_str(&ok(url, true, transfers).await).unwrap();
+        assert_eq!(v["waiting"], 0);
+        assert_eq!(v["active"], serde_json::json!([]));
+
+        let v: Value =
+            serde_json::from_str(&ok(url, true, AdminCommand::MemberStatus).await).unwrap();
+        let members = v["members"].as_array().unwrap();
+        assert_eq!(members.len(), 2);
+        for m in members {
+            assert_eq!(m["status"], "valid");
+            assert_eq!(m["ring_pct"], 50.0);
+        }
+        let out = ok(url, false, AdminCommand::MemberStatus).await;
+        assert!(out.contains("--"), "{out}");
+        assert!(out.ends_with("Valid:2 / Leaving:0 / Exiting:0 / Joining:0 / Down:0\n"));
+
+        let out = ok(url, false, AdminCommand::RingStatus).await;
+        for line in [
+            "Claimant:  'a@127.0.0.1'\n",
+            "Status:     up\n",
+            "Ring Ready: true\n",
+            "No pending changes.\n",
+            "All nodes are up and reachable\n",
+        ] {
+            assert!(out.contains(line), "{line:?} in {out}");
+        }
+
+        let (r, _) = admin(
+            url,
+            false,
+            cl(ClusterCommand::Leave {
+                node: Some("x@h".into()),
+            }),
+        )
+        .await;
+        assert_eq!(
+            r.unwrap_err().to_string(),
+            "x@h is not a member of the cluster"
+        );
+        let out = ok(url, false, cl(ClusterCommand::Leave { node: None })).await;
+        assert_eq!(out, "Success: staged leave request for 'b@127.0.0.1'\n");
+        let out = ok(url, false, cl(ClusterCommand::Clear)).await;
+        assert_eq!(out, "Cleared staged cluster changes\n");
+
+        // A joined node that went away before the commit: its partitions
+        // wait for it, and so does `transfers --wait`, until the timeout.
+        let c = member("c", false).await;
+        ok(
+            &c.url,
+            false,
+            cl(ClusterCommand::Join {
+                node: a.cluster.clone(),
+            }),
+        )
+        .await;
+        rill_core::net::Transport::shutdown(&*c.transport);
+        let mut gone = false;
+        for _ in 0..200 {
+            let v: Value =
+                serde_json::from_str(&ok(url, true, AdminCommand::RingStatus).await).unwrap();
+            if v["unreachable"] == serde_json::json!(["c@127.0.0.1"]) {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(gone, "c never became unreachable");
+        let out = ok(url, false, AdminCommand::RingStatus).await;
+        assert!(out.contains("Ring Ready: false\n"), "{out}");
+        assert!(
+            out.contains("The following nodes are unreachable: ['c@127.0.0.1']"),
+            "{out}"
+        );
+        let out = ok(url, false, AdminCommand::MemberStatus).await;
+        assert!(out.contains("joining (unreachable)"), "{out}");
+        let out = ok(url, false, cl(ClusterCommand::Commit)).await;
+        assert_eq!(out, "Cluster changes committed\n");
+        let out = ok(
+            url,
+            false,
+            AdminCommand::Transfers {
+                wait: false,
+                timeout: None,
+            },
+        )
+        .await;
+        assert!(out.contains("' waiting to handoff "), "{out}");
+        let wait = AdminCommand::Transfers {
+            wait: true,
+            timeout: Some(1),
+        };
+        let (r, _) = admin(url, false, wait).await;
+        let err = r.unwrap_err().to_string();
+        assert!(err.starts_with("Timed out after 1 s: "), "{err}");
+    }
+
+    #[test]
+    fn plan_and_transfer_reports_render_riak_lines() {
+        let plan = serde_json::json!({
+            "changes": [{"action": "replace", "node": "a", "new": "c"}],
+            "transfers": [
+                {"partition": 0, "from": "a", "to": "c"},
+                {"partition": 1, "from": "b", "to": "c"},
+                {"partition": 2, "from": "a", "to": "c"},
+            ],
+            "violations": 2,
+            "members": [
+                {"node": "a", "status": "leaving", "ring_pct": 50.0, "pending_pct": 0.0},
+                {"node": "b", "status": "valid", "ring_pct": 50.0, "pending_pct": 50.0},
+                {"node": "c", "status": "valid", "ring_pct": 0.0, "pending_pct": 50.0},
+            ],
+        });
+        let mut out = Vec::new();
+        print_plan(&plan, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("'a' with 'c'"), "{out}");
+        assert!(out.contains("Valid:2 / Leaving:1 / Exiting:0 / Joining:0 / Down:0\n"));
+        assert!(out.contains("\nWARNING: Not all replicas will be on distinct nodes\n"));
+        assert!(out.ends_with(
+            "Transfers resulting from cluster changes: 3\n  \
+             2 transfers from 'a' to 'c'\n  1 transfers from 'b' to 'c'\n"
+        ));
+
+        let report = serde_json::json!({
+            "active": [{"partition": 7, "target": "b", "kind": "ownership", "objects": 12,
+                        "bytes": 3400, "started_unix_ms": 0, "node": "a"}],
+            "waiting": 3,
+            "waiting_by_node": {"a": 3},
+        });
+        let mut out = Vec::new();
+        transfers(&report, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.starts_with("'a' waiting to handoff 3 partitions\n\nActive Transfers:\n"));
+        assert!(out.contains("ownership") && out.contains("3400") && out.contains("'b'"));
+        let mut out = Vec::new();
+        let idle = serde_json::json!({"active": [], "waiting": 0, "waiting_by_node": {}});
+        transfers(&idle, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "No transfers active\n");
+
+        let ring = serde_json::json!({
+            "claimant": "a", "ring_ready": false,
+            "pending": [{"partition": 3, "from": "a", "to": "b"}],
+            "unreachable": ["a", "b"],
+            "violations": {"n_val": 2, "count": 5, "partitions": [0, 1, 2, 3, 4]},
+        });
+        let mut out = Vec::new();
+        ring_status(&ring, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("Status:     down\nRing Ready: false\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("The following nodes are unreachable: ['a','b']"),
+            "{out}"
+        );
+        assert!(
+            out.contains("5 preference lists of 2 repeat a node"),
+            "{out}"
+        );
+        assert_eq!(section("Membership").len(), 79);
     }
 }

@@ -70,7 +70,7 @@ impl Node {
         let mut tasks = Vec::new();
         let kv2 = kv.clone();
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = rill_http::serve(http, kv2, wait_for(rx)).await {
+            if let Err(e) = rill_http::serve(http, kv2, None, wait_for(rx)).await {
                 tracing::error!(error = %e, "HTTP listener failed");
             }
         }));

@@ -32,13 +32,23 @@ impl Node {
     }
 
     pub async fn start_with(cfg: KvConfig) -> Node {
+        Node::start_in(cfg, None).await
+    }
+
+    /// A node whose `/admin/cluster` API administers `cluster` (None: 501s).
+    pub async fn start_in(cfg: KvConfig, cluster: Option<rill_http::ClusterCtl>) -> Node {
         let kv = KvService::open(cfg, rill_storage::memory()).expect("kv opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(rill_http::serve(listener, kv.clone(), async move {
-            let _ = rx.await;
-        }));
+        let server = tokio::spawn(rill_http::serve(
+            listener,
+            kv.clone(),
+            cluster,
+            async move {
+                let _ = rx.await;
+            },
+        ));
         Node {
             addr,
             kv,
