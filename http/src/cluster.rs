@@ -270,7 +270,13 @@ pub async fn join(State(st): State<AppState>, body: Bytes) -> HttpResult {
         ));
     }
     let m = &ctl.membership;
-    m.join(addr, &ctl.cluster_addr).await.map_err(refused)?;
+    m.join(addr, &ctl.cluster_addr).await.map_err(|e| {
+        // Name the target as the client gave it, not the transport's alias.
+        match (e.starts_with("cannot reach "), e.split_once(": ")) {
+            (true, Some((_, why))) => refused(format!("cannot reach {addr}: {why}")),
+            _ => refused(e),
+        }
+    })?;
     // The target's node name, now that its state is ours.
     let state = m.state();
     let name = state
