@@ -128,8 +128,20 @@ impl HttpError {
                 StatusCode::CONFLICT,
                 format!("Bucket type {name} already exists\n"),
             ),
-            // Everything else is Riak's catch-all: 500 and the error term.
+            // riak_kv_wm_crdt refuses buckets that cannot hold data types
+            // as forbidden.
+            DatatypeNeedsAllowMult => {
+                HttpError::new(StatusCode::FORBIDDEN, "Bucket must be allow_mult=true\n")
+            }
+            NotDatatypeBucket => HttpError::new(
+                StatusCode::FORBIDDEN,
+                "Bucket datatype 'undefined' is not a supported type.\n",
+            ),
+            Datatype(msg) => HttpError::bad_request(format!("{msg}\n")),
+            // Everything else is Riak's catch-all: 500 and the error term
+            // (a failed data type precondition among them).
             other @ (InsufficientVnodes { .. }
+            | Precondition(_)
             | TooManySiblings(_)
             | TooLarge(_)
             | Corrupt(_)

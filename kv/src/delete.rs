@@ -80,8 +80,7 @@ pub(crate) async fn tombstone(
         props,
         Write {
             bk: bk.clone(),
-            context,
-            content,
+            op: put_fsm::coordinate(props, context, content),
             n,
             quorum,
             sloppy,

@@ -58,9 +58,36 @@ pub enum KvError {
     Storage(String),
     #[error("shutting down")]
     ShuttingDown,
+    /// A data type operation's precondition failed (removing an absent
+    /// member or field without a context): Riak's `{precondition, ...}` term.
+    #[error("{0}")]
+    Precondition(String),
+    /// A data type request the bucket or the operation does not allow (an
+    /// op of another type, an invalid op, a bad context): Riak's text.
+    #[error("{0}")]
+    Datatype(String),
+    /// A data type request on a bucket with `allow_mult=false`.
+    #[error("Bucket must be allow_mult=true")]
+    DatatypeNeedsAllowMult,
+    /// A data type request on an `allow_mult` bucket without `datatype`.
+    #[error("Bucket datatype `undefined` is not a supported type")]
+    NotDatatypeBucket,
 }
 
 pub type Result<T> = std::result::Result<T, KvError>;
+
+impl From<crate::crdt::CrdtError> for KvError {
+    fn from(e: crate::crdt::CrdtError) -> Self {
+        use crate::crdt::CrdtError::*;
+        match e {
+            Precondition(_) => KvError::Precondition(e.to_string()),
+            WrongType { .. } | InvalidOp(_) | BadPrecision(_) | BadContext(_) => {
+                KvError::Datatype(e.to_string())
+            }
+            other => KvError::Corrupt(other.to_string()),
+        }
+    }
+}
 
 impl From<rill_storage::StorageError> for KvError {
     fn from(e: rill_storage::StorageError) -> Self {

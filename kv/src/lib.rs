@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod config;
 pub mod crdt;
 pub mod delete;
+pub mod dt;
 pub mod error;
 pub mod get;
 pub mod handoff;

@@ -115,6 +115,24 @@ pub(crate) struct WirePut {
     pub delete: bool,
 }
 
+/// A data type update forwarded to a node with a vnode in the preference
+/// list; quorums already resolved by the forwarding node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WireDtUpdate {
+    pub bucket_type: ByteBuf,
+    pub bucket: ByteBuf,
+    pub key: ByteBuf,
+    pub op: crate::crdt::DtOp,
+    pub context: Option<ByteBuf>,
+    pub w: Option<u32>,
+    pub dw: Option<u32>,
+    pub pw: Option<u32>,
+    pub return_body: bool,
+    pub timeout_ms: Option<u64>,
+    pub n_val: Option<u32>,
+    pub sloppy_quorum: Option<bool>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum KvWire {
     Get {
@@ -146,6 +164,7 @@ pub(crate) enum KvWire {
         partition: PartitionId,
         items: Vec<(ByteBuf, ByteBuf)>,
     },
+    DtUpdate(Box<WireDtUpdate>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -171,6 +190,10 @@ pub(crate) enum WireError {
     Quorum { kind: String, needed: u32, got: u32 },
     NValViolation(u32),
     Other(String),
+    Precondition(String),
+    Datatype(String),
+    DatatypeNeedsAllowMult,
+    NotDatatypeBucket,
 }
 
 impl From<KvError> for WireError {
@@ -188,6 +211,10 @@ impl From<KvError> for WireError {
             WValUnsatisfied { needed, got } => quorum("w", needed, got),
             DwValUnsatisfied { needed, got } => quorum("dw", needed, got),
             PwValUnsatisfied { needed, got } => quorum("pw", needed, got),
+            Precondition(s) => WireError::Precondition(s),
+            Datatype(s) => WireError::Datatype(s),
+            DatatypeNeedsAllowMult => WireError::DatatypeNeedsAllowMult,
+            NotDatatypeBucket => WireError::NotDatatypeBucket,
             other => WireError::Other(other.to_string()),
         }
     }
@@ -218,6 +245,10 @@ impl From<WireError> for KvError {
                 _ => KvError::PwValUnsatisfied { needed, got },
             },
             WireError::Other(s) => KvError::Storage(s),
+            WireError::Precondition(s) => KvError::Precondition(s),
+            WireError::Datatype(s) => KvError::Datatype(s),
+            WireError::DatatypeNeedsAllowMult => KvError::DatatypeNeedsAllowMult,
+            WireError::NotDatatypeBucket => KvError::NotDatatypeBucket,
         }
     }
 }
@@ -407,6 +438,13 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
             Ok(KvWireReply::Put {
                 key: ByteBuf::from(r.key),
                 object: r.object.map(|o| ByteBuf::from(encode_object(&o))),
+            })
+        }
+        KvWire::DtUpdate(w) => {
+            let (key, object) = crate::dt::update::execute_forwarded(inner, *w).await?;
+            Ok(KvWireReply::Put {
+                key: ByteBuf::from(key),
+                object: object.map(|o| ByteBuf::from(encode_object(&o))),
             })
         }
         KvWire::Fold {

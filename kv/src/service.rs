@@ -195,6 +195,26 @@ impl KvService {
         crate::put::fsm::execute(&self.inner, req).await
     }
 
+    /// The data type under a key, joined from the replicas (Riak's
+    /// `DtFetchReq`); `value` is None when nothing is stored.
+    pub async fn dt_fetch(
+        &self,
+        key: BucketKey,
+        opts: GetOptions,
+    ) -> Result<crate::dt::DtFetchResult> {
+        self.inner.stats.node_gets.incr();
+        crate::dt::fetch::execute(&self.inner, key, opts).await
+    }
+
+    /// Applies a data type operation (Riak's `DtUpdateReq`).
+    pub async fn dt_update(
+        &self,
+        req: crate::dt::DtUpdateRequest,
+    ) -> Result<crate::dt::DtUpdateResult> {
+        self.inner.stats.node_puts.incr();
+        crate::dt::update::execute(&self.inner, req).await
+    }
+
     pub async fn delete(&self, req: DeleteRequest) -> Result<DeleteOutcome> {
         self.inner.stats.node_deletes.incr();
         crate::delete::execute(&self.inner, req).await
@@ -306,6 +326,11 @@ impl KvService {
             out.push((e, r));
         }
         Ok(out)
+    }
+
+    /// The partitions this node runs a vnode for (owned and fallback).
+    pub fn running_vnodes(&self) -> Vec<PartitionId> {
+        self.inner.vnodes.running()
     }
 
     pub fn node_name(&self) -> &str {

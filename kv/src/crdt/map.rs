@@ -75,7 +75,7 @@ impl Field {
 }
 
 /// An operation on one field; its kind must match the field's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FieldOp {
     Counter(CounterOp),
     Set(SetOp),

@@ -34,50 +34,50 @@ use serde::{Deserialize, Serialize};
 
 /// Add (or subtract, when negative) to a counter. Riak's PB op without an
 /// amount means 1; that default belongs to the decoder of the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CounterOp {
     pub increment: i64,
 }
 
 /// Add members, then remove members.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetOp {
     pub adds: Vec<Vec<u8>>,
     pub removes: Vec<Vec<u8>>,
 }
 
 /// Remove fields, then update fields (Riak's order).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapOp {
     pub removes: Vec<Field>,
     pub updates: Vec<(Field, FieldOp)>,
 }
 
 /// Assign a register (map fields only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterOp {
     pub assign: Vec<u8>,
 }
 
 /// Enable or disable a flag (map fields only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FlagOp {
     Enable,
     Disable,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HllOp {
     pub adds: Vec<Vec<u8>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GSetOp {
     pub adds: Vec<Vec<u8>>,
 }
 
 /// An update of a top-level data type, as PB `DtOp` and the HTTP JSON carry it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DtOp {
     Counter(CounterOp),
     Set(SetOp),

@@ -108,6 +108,15 @@ impl GetCore {
             || self.replies.len() as u32 >= self.n
     }
 
+    /// The objects the replicas answered so far (the data type fetch joins
+    /// their values rather than relying on the object merge).
+    pub fn found(&self) -> impl Iterator<Item = &RiakObject> {
+        self.replies.iter().filter_map(|(_, r)| match r {
+            ReplicaReply::Found(o) => Some(o),
+            _ => None,
+        })
+    }
+
     pub fn all_replied(&self) -> bool {
         self.replies.len() as u32 >= self.n
     }

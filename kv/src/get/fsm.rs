@@ -90,6 +90,20 @@ pub(crate) async fn read(
     props: &BucketProps,
     opts: &GetOptions,
 ) -> Result<GetOutcome> {
+    read_replies(inner, plan, props, opts, false)
+        .await
+        .map(|(o, _)| o)
+}
+
+/// `read`, also returning the objects the replicas answered before the
+/// answer was decided when `collect` is set (for the data type fetch).
+pub(crate) async fn read_replies(
+    inner: &Arc<Inner>,
+    plan: GetPlan,
+    props: &BucketProps,
+    opts: &GetOptions,
+    collect: bool,
+) -> Result<(GetOutcome, Vec<RiakObject>)> {
     let deadline = Instant::now() + inner.timeout(opts.timeout);
     let primaries = plan.preflist.iter().filter(|e| e.primary).count() as u32;
     let mut core = GetCore::new(
@@ -130,6 +144,11 @@ pub(crate) async fn read(
         }
     }
     let outcome = core.response();
+    let found = if collect {
+        core.found().cloned().collect()
+    } else {
+        Vec::new()
+    };
     // Finish in the background: the client has its answer already.
     let inner = inner.clone();
     let allow_mult = props.allow_mult;
@@ -143,7 +162,7 @@ pub(crate) async fn read(
             read_repair(&inner, &plan.key, &plan.preflist, &core, allow_mult);
         }
     });
-    Ok(outcome)
+    Ok((outcome, found))
 }
 
 fn read_repair(

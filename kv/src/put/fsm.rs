@@ -79,18 +79,30 @@ pub(crate) fn stamp(inner: &Inner, c: NewContent) -> Content {
     Content::new(c.value, meta)
 }
 
-/// Everything a coordinated write needs.
+/// Everything a coordinated write needs. `op` is what the coordinating
+/// vnode does: `PutOp::Coordinate` (a put or delete, see `coordinate`) or
+/// `PutOp::DtUpdate`.
 pub(crate) struct Write {
     pub bk: BucketKey,
-    pub context: VClock,
-    pub content: Content,
+    pub op: PutOp,
     pub n: u32,
     pub quorum: WriteQuorum,
     pub sloppy: bool,
     pub timeout: Duration,
 }
 
-/// Coordinate, replicate and count: the heart of put and delete.
+/// The coordinating op of a put of `content` by a client that read `context`.
+pub(crate) fn coordinate(props: &BucketProps, context: VClock, content: Content) -> PutOp {
+    PutOp::Coordinate {
+        context,
+        content,
+        allow_mult: props.allow_mult,
+        last_write_wins: props.last_write_wins,
+    }
+}
+
+/// Coordinate, replicate and count: the heart of put, delete and data
+/// type updates.
 pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> Result<RiakObject> {
     let deadline = Instant::now() + w.timeout;
     let key = keys::object_key(&w.bk)?;
@@ -115,12 +127,7 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
         .position(|e| e.node == inner.cfg.node_name)
         .ok_or_else(|| KvError::Storage("no local vnode in the preference list".into()))?;
     let coord = preflist[coord_idx].clone();
-    let op = PutOp::Coordinate {
-        context: w.context,
-        content: w.content,
-        allow_mult: props.allow_mult,
-        last_write_wins: props.last_write_wins,
-    };
+    let op = w.op;
     let k = key.clone();
     let stored = tokio::time::timeout_at(
         deadline,
@@ -258,8 +265,7 @@ pub(crate) async fn execute_forwarded(inner: &Arc<Inner>, p: remote::WirePut) ->
         &props,
         Write {
             bk: bk.clone(),
-            context,
-            content,
+            op: coordinate(&props, context, content),
             n,
             quorum,
             sloppy,
@@ -310,8 +316,7 @@ pub(crate) async fn execute(inner: &Arc<Inner>, req: PutRequest) -> Result<PutRe
         &props,
         Write {
             bk: bk.clone(),
-            context: req.context.unwrap_or_default(),
-            content,
+            op: coordinate(&props, req.context.unwrap_or_default(), content),
             n,
             quorum,
             sloppy,

@@ -1,7 +1,8 @@
 //! The messages a KV vnode answers (riak_kv_vnode's requests).
 
+use crate::crdt::{Context, DataKind, DtOp};
 use crate::error::Result;
-use crate::object::{Content, RiakObject, VClock};
+use crate::object::{Content, Metadata, RiakObject, VClock};
 use rill_storage::Store;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -40,6 +41,19 @@ pub enum PutOp {
         content: Content,
         allow_mult: bool,
         last_write_wins: bool,
+    },
+    /// A data type update; this vnode is the coordinator and the actor. It
+    /// applies `op` to its value (the join of its data type siblings, or a
+    /// new value of `kind`) and stores the result as the one sibling, with
+    /// `meta` (stamped by the coordinator; its time also stamps register
+    /// assignments).
+    DtUpdate {
+        op: DtOp,
+        context: Option<Context>,
+        kind: DataKind,
+        /// The bucket's `hll_precision` (HLL buckets).
+        hll_precision: Option<u8>,
+        meta: Metadata,
     },
     /// A write coordinated elsewhere, or a read repair: merge it in.
     Replicate {

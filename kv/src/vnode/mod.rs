@@ -10,9 +10,10 @@ mod commands;
 pub use commands::{Forwarder, KvCommand, PutOp, Reply};
 
 use crate::config::KvConfig;
+use crate::crdt::{self, Context, DataKind, DataType, DtOp};
 use crate::error::{KvError, Result};
 use crate::keys;
-use crate::object::{Actor, RiakObject, decode_object, encode_object};
+use crate::object::{Actor, Content, RiakObject, decode_object, encode_object};
 use crate::stats::KvStats;
 use rill_core::PartitionId;
 use rill_core::vnode::Vnode;
@@ -109,13 +110,38 @@ impl KvVnode {
                 }
                 obj
             }
+            PutOp::DtUpdate {
+                op,
+                context,
+                kind,
+                hll_precision,
+                mut meta,
+            } => {
+                if let Some(latest) = local.as_ref().and_then(RiakObject::latest_modified_us) {
+                    meta.last_modified_us = meta.last_modified_us.max(latest + 1);
+                }
+                let dt = apply_datatype(
+                    local.as_ref(),
+                    op,
+                    context.as_ref(),
+                    kind,
+                    hll_precision,
+                    self.actor,
+                    meta.last_modified_us,
+                )?;
+                // The context is the local clock: the new value replaces
+                // every local sibling, it was computed from all of them.
+                let clock = local.as_ref().map(|l| l.clock.clone()).unwrap_or_default();
+                let content = Content::new(crdt::encode(&dt), meta);
+                RiakObject::coordinate_put(local.as_ref(), &clock, content, self.actor)
+            }
             PutOp::Replicate {
                 object,
                 allow_mult,
                 last_write_wins,
             } => {
                 let mut obj = match (&local, last_write_wins) {
-                    (Some(l), false) => l.merge(&object),
+                    (Some(l), false) => crate::dt::merge_datatype(l, &object),
                     _ => *object,
                 };
                 if !allow_mult {
@@ -164,7 +190,7 @@ impl KvVnode {
                 }
             };
             let merged = match self.read_for_write(&key)? {
-                Some(mine) => mine.merge(&theirs),
+                Some(mine) => crate::dt::merge_datatype(&mine, &theirs),
                 None => theirs,
             };
             self.store.put(&key, &encode_object(&merged))?;
@@ -183,6 +209,38 @@ impl KvVnode {
             }
         }
     }
+}
+
+/// The data type value after `op`: the join of the local data type
+/// siblings (or a new value of `kind`), brought to the bucket's HLL
+/// precision, with `op` applied as `actor`.
+fn apply_datatype(
+    local: Option<&RiakObject>,
+    op: DtOp,
+    context: Option<&Context>,
+    kind: DataKind,
+    hll_precision: Option<u8>,
+    actor: Actor,
+    now_us: u64,
+) -> Result<DataType> {
+    let current = match local {
+        Some(l) => crate::dt::datatype_of([l])?,
+        None => None,
+    };
+    let mut dt = match current {
+        Some(dt) if dt.kind() == kind => dt,
+        _ if kind == DataKind::Hll => {
+            DataType::new_hll(hll_precision.map_or(crdt::DEFAULT_PRECISION, u32::from))?
+        }
+        _ => DataType::new(kind),
+    };
+    if let (DataType::Hll(h), Some(p)) = (&mut dt, hll_precision)
+        && h.precision() > u32::from(p)
+    {
+        h.reduce(u32::from(p))?;
+    }
+    dt.apply(op, actor, context, now_us)?;
+    Ok(dt)
 }
 
 fn load_or_create_actor(store: &dyn Store) -> Result<Actor> {

@@ -1,0 +1,155 @@
+//! Data type siblings at the vnode: updates applied as the actor, and
+//! replicas that updated concurrently merging by type into one sibling.
+
+use super::*;
+use crate::config::KvConfig;
+use crate::crdt::{Context, CounterOp, DtValue, SetOp};
+use crate::object::Metadata;
+use crate::stats::KvStats;
+use crate::vnode::{KvCommand, KvVnode, PutOp, Reply};
+use rill_core::vnode::Vnode;
+use std::sync::Arc;
+
+fn vnode(p: u64) -> KvVnode {
+    let store = rill_storage::memory().store("kv").unwrap();
+    KvVnode::open(
+        p as _,
+        store,
+        Arc::new(KvConfig::default()),
+        Arc::new(KvStats::default()),
+    )
+    .unwrap()
+}
+
+fn put(v: &mut KvVnode, op: PutOp) -> Result<RiakObject> {
+    let (reply, mut rx) = Reply::channel();
+    v.handle_command(KvCommand::Put {
+        key: b"k".to_vec(),
+        op,
+        reply,
+    });
+    rx.try_recv().expect("vnode answers at once")
+}
+
+fn update(v: &mut KvVnode, kind: DataKind, op: DtOp, ctx: Option<Context>) -> Result<RiakObject> {
+    let meta = Metadata {
+        content_type: kind.content_type().into(),
+        vtag: "v".into(),
+        last_modified_us: 1,
+        ..Metadata::default()
+    };
+    put(
+        v,
+        PutOp::DtUpdate {
+            op,
+            context: ctx,
+            kind,
+            hll_precision: None,
+            meta,
+        },
+    )
+}
+
+fn replicate(v: &mut KvVnode, obj: &RiakObject) -> RiakObject {
+    put(
+        v,
+        PutOp::Replicate {
+            object: Box::new(obj.clone()),
+            allow_mult: true,
+            last_write_wins: false,
+        },
+    )
+    .unwrap()
+}
+
+fn value(obj: &RiakObject) -> DtValue {
+    datatype_of([obj]).unwrap().unwrap().value()
+}
+
+fn add(x: &str) -> DtOp {
+    DtOp::Set(SetOp {
+        adds: vec![x.into()],
+        removes: vec![],
+    })
+}
+
+#[test]
+fn concurrent_counter_updates_at_two_vnodes_merge_into_one_sibling() {
+    let (mut a, mut b) = (vnode(0), vnode(1));
+    let inc = |n| DtOp::Counter(CounterOp { increment: n });
+    let oa = update(&mut a, DataKind::Counter, inc(1), None).unwrap();
+    let ob = update(&mut b, DataKind::Counter, inc(2), None).unwrap();
+    let merged = replicate(&mut b, &oa);
+    assert_eq!(merged.siblings.len(), 1);
+    assert_eq!(value(&merged), DtValue::Counter(3));
+    assert!(merged.clock.covers(oa.siblings[0].dot));
+    assert!(merged.clock.covers(ob.siblings[0].dot));
+    // And the other way round: the same value.
+    let back = replicate(&mut a, &ob);
+    assert_eq!(back.siblings.len(), 1);
+    assert_eq!(value(&back), DtValue::Counter(3));
+    // An update on top of the merged value counts from it.
+    let more = update(&mut b, DataKind::Counter, inc(-5), None).unwrap();
+    assert_eq!(value(&more), DtValue::Counter(-2));
+}
+
+#[test]
+fn replicas_that_kept_different_joins_lose_nothing() {
+    let (mut a, mut b, mut c) = (vnode(0), vnode(1), vnode(2));
+    let oa = update(&mut a, DataKind::Set, add("x"), None).unwrap();
+    let ob = update(&mut b, DataKind::Set, add("y"), None).unwrap();
+    let oc = update(&mut c, DataKind::Set, add("z"), None).unwrap();
+    let (mut p, mut q) = (vnode(3), vnode(4));
+    replicate(&mut p, &oa);
+    let po = replicate(&mut p, &ob);
+    replicate(&mut q, &ob);
+    let qo = replicate(&mut q, &oc);
+    assert_eq!(po.siblings.len(), 1);
+    assert_eq!(qo.siblings.len(), 1);
+    let all = DtValue::Set(vec![b"x".to_vec(), b"y".to_vec(), b"z".to_vec()]);
+    assert_eq!(value(&replicate(&mut q, &po)), all);
+    assert_eq!(value(&replicate(&mut p, &qo)), all);
+}
+
+#[test]
+fn remove_with_and_without_context() {
+    let mut a = vnode(0);
+    let o = update(&mut a, DataKind::Set, add("x"), None).unwrap();
+    let ctx = datatype_of([&o]).unwrap().unwrap().context();
+    let remove = |x: &str| {
+        DtOp::Set(SetOp {
+            adds: vec![],
+            removes: vec![x.into()],
+        })
+    };
+    let err = update(&mut a, DataKind::Set, remove("nope"), None).unwrap_err();
+    assert_eq!(
+        err,
+        KvError::Precondition("{precondition,{not_present,<<\"nope\">>}}".into())
+    );
+    // The failed op changed nothing.
+    let o = update(&mut a, DataKind::Set, add("y"), None).unwrap();
+    assert_eq!(o.siblings.len(), 1);
+    // A remove with the context of the first fetch removes x only.
+    let o = update(&mut a, DataKind::Set, remove("x"), Some(ctx)).unwrap();
+    assert_eq!(value(&o), DtValue::Set(vec![b"y".to_vec()]));
+}
+
+#[test]
+fn collapse_leaves_plain_objects_alone() {
+    let mut a = vnode(0);
+    let plain = put(
+        &mut a,
+        PutOp::Coordinate {
+            context: Default::default(),
+            content: crate::object::Content::new(b"v".to_vec(), Metadata::default()),
+            allow_mult: true,
+            last_write_wins: false,
+        },
+    )
+    .unwrap();
+    let mut o = plain.clone();
+    collapse_datatype(&mut o);
+    assert_eq!(o, plain);
+    assert!(!is_datatype(&o));
+}
