@@ -38,6 +38,12 @@ impl PbError {
         self.to_response().encode()
     }
 
+    /// A text worded by the handler (data type requests word some errors
+    /// their own way).
+    pub(crate) fn text(errmsg: impl Into<String>) -> PbError {
+        PbError::new(errmsg)
+    }
+
     /// A required name was sent empty: `what` is `Bucket`, `Key` or `Type`.
     pub fn zero_length(what: &str) -> PbError {
         PbError::new(format!("{what} cannot be zero-length"))
@@ -139,7 +145,7 @@ impl From<KvError> for PbError {
 
 /// A binary as Erlang's `~p` prints it: `<<"text">>` when every byte is
 /// printable ASCII, `<<1,2,3>>` otherwise.
-fn erlang_binary(bytes: &[u8]) -> String {
+pub(crate) fn erlang_binary(bytes: &[u8]) -> String {
     if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
         let mut s = String::from("<<\"");
         for &b in bytes {

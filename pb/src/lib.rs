@@ -2,11 +2,12 @@
 //!
 //! Layers follow the bytes: `server` accepts sockets, `connection` frames
 //! them and runs one request at a time, `service` dispatches a decoded
-//! request to the handlers in `object`, `bucket` and `info`; `error` is the
+//! request to the handlers in `object`, `bucket`, `dt` and `info`; `error` is the
 //! one place a failure becomes an `RpbErrorResp`. Wire types live in rill-proto.
 
 mod bucket;
 mod connection;
+mod dt;
 mod error;
 mod info;
 mod object;

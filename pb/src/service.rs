@@ -9,7 +9,7 @@ use rill_proto::messages::{RpbListBucketsResp, RpbListKeysResp};
 use rill_proto::{Frame, MsgCode, Request, Response};
 
 use crate::error::PbError;
-use crate::{bucket, info, object};
+use crate::{bucket, dt, info, object};
 
 /// What the connection sends back for one request.
 #[allow(clippy::large_enum_variant)] // one per request, moved once
@@ -136,8 +136,12 @@ impl Service {
             Request::ResetBucket(req) => bucket::reset_bucket(kv, req).await.into(),
             Request::GetBucketType(req) => bucket::get_type(kv, req).await.into(),
             Request::SetBucketType(req) => bucket::set_type(kv, req).await.into(),
+            Request::DtFetch(req) => dt::fetch(kv, req).await.into(),
+            Request::DtUpdate(req) => dt::update(kv, req).await.into(),
+            Request::CounterUpdate(req) => dt::counter_update(kv, req).await.into(),
+            Request::CounterGet(req) => dt::counter_get(kv, req).await.into(),
             // Known to Riak, not served here yet: MapReduce, 2i, preflists,
-            // CS bucket folds, 1.4 counters, coverage plans, data types.
+            // CS bucket folds, coverage plans.
             _ => Reply::One(PbError::not_implemented(code).to_response()),
         }
     }

@@ -184,11 +184,7 @@ async fn known_but_unserved_requests_get_not_implemented() {
         (25u8, "RpbIndexReq"),
         (33, "RpbGetBucketKeyPreflistReq"),
         (40, "RpbCSBucketReq"),
-        (50, "RpbCounterUpdateReq"),
-        (52, "RpbCounterGetReq"),
         (70, "RpbCoverageReq"),
-        (80, "DtFetchReq"),
-        (82, "DtUpdateReq"),
     ] {
         c.send_empty(code).await;
         assert_eq!(
