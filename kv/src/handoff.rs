@@ -308,6 +308,8 @@ impl HandoffManager {
 /// Sends each write made during a handoff to the receiving vnode too.
 fn forwarder(rpc: rill_core::net::Rpc, job: &Job, timeout: Duration) -> Forwarder {
     let (partition, target) = (job.partition, job.target.clone());
+    // The forwarder runs on the vnode's own thread, outside the runtime.
+    let runtime = tokio::runtime::Handle::current();
     Forwarder {
         send: Arc::new(move |key, obj, failed| {
             let rpc = rpc.clone();
@@ -316,7 +318,7 @@ fn forwarder(rpc: rill_core::net::Rpc, job: &Job, timeout: Duration) -> Forwarde
                 partition,
                 items: vec![(ByteBuf::from(key), ByteBuf::from(encode_object(&obj)))],
             };
-            tokio::runtime::Handle::current().spawn(async move {
+            runtime.spawn(async move {
                 if remote::call(&rpc, &target, &msg, timeout).await.is_err() {
                     failed.store(true, Ordering::SeqCst);
                 }

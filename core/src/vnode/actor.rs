@@ -40,7 +40,14 @@ impl<C: Send + 'static> VnodeHandle<C> {
                 loop {
                     let wait = next_tick.saturating_duration_since(Instant::now());
                     match rx.recv_timeout(wait) {
-                        Ok(Envelope::Command(c)) => vnode.handle_command(c),
+                        Ok(Envelope::Command(c)) => {
+                            // A bug in one command must not kill the vnode:
+                            // its caller sees the reply channel dropped.
+                            let run = std::panic::AssertUnwindSafe(|| vnode.handle_command(c));
+                            if std::panic::catch_unwind(run).is_err() {
+                                tracing::error!(partition, "vnode command panicked");
+                            }
+                        }
                         Ok(Envelope::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                         Err(RecvTimeoutError::Timeout) => {}
                     }
