@@ -87,7 +87,10 @@ impl Config {
             })?)),
         };
         if !(8..=1024).contains(&self.ring_size) || !self.ring_size.is_power_of_two() {
-            bail!("ring_size must be a power of two from 8 to 1024, not {}", self.ring_size);
+            bail!(
+                "ring_size must be a power of two from 8 to 1024, not {}",
+                self.ring_size
+            );
         }
         if !self.node.contains('@') {
             bail!("node name must look like name@host, not `{}`", self.node);
@@ -112,7 +115,10 @@ mod tests {
         assert_eq!(c.pb.port(), 8087);
         assert_eq!(c.cluster.port(), 8099);
         assert_eq!(c.kv().unwrap().ring_size, 64);
-        assert!(matches!(c.storage().unwrap().durability, Durability::Interval(_)));
+        assert!(matches!(
+            c.storage().unwrap().durability,
+            Durability::Interval(_)
+        ));
     }
 
     #[test]

@@ -105,9 +105,10 @@ async fn start(args: StartArgs) -> anyhow::Result<()> {
     let node = Node::start(cfg).await?;
     // One line scripts and tests can parse for the bound addresses.
     println!(
-        "rill: node {} listening http={} cluster={}",
+        "rill: node {} listening http={} pb={} cluster={}",
         node.kv.node_name(),
         node.http_addr(),
+        node.pb_addr(),
         node.cluster_addr()
     );
     tokio::select! {

@@ -18,6 +18,7 @@ pub struct Node {
     pub kv: KvService,
     pub membership: Arc<Membership>,
     http_addr: SocketAddr,
+    pb_addr: SocketAddr,
     cluster_addr: SocketAddr,
     transport: Arc<TcpTransport>,
     shutdown: watch::Sender<bool>,
@@ -67,20 +68,37 @@ impl Node {
             .await
             .with_context(|| format!("binding HTTP listener {}", cfg.http))?;
         let http_addr = http.local_addr()?;
+        let pb = TcpListener::bind(cfg.pb)
+            .await
+            .with_context(|| format!("binding PB listener {}", cfg.pb))?;
+        let pb_addr = pb.local_addr()?;
         let mut tasks = Vec::new();
         let kv2 = kv.clone();
+        let rx2 = rx.clone();
+        let ctl = rill_http::ClusterCtl {
+            membership: membership.clone(),
+            cluster_addr: cluster_addr.to_string(),
+        };
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = rill_http::serve(http, kv2, None, wait_for(rx)).await {
+            if let Err(e) = rill_http::serve(http, kv2, Some(ctl), wait_for(rx2)).await {
                 tracing::error!(error = %e, "HTTP listener failed");
             }
         }));
+        let kv2 = kv.clone();
+        tasks.push(tokio::spawn(async move {
+            let cfg = rill_pb::PbConfig::default();
+            if let Err(e) = rill_pb::serve(pb, kv2, cfg, wait_for(rx)).await {
+                tracing::error!(error = %e, "PB listener failed");
+            }
+        }));
         let left = watch_departure(membership.clone(), kv.clone());
-        tracing::info!(node = %cfg.node, http = %http_addr, cluster = %cluster_addr,
+        tracing::info!(node = %cfg.node, http = %http_addr, pb = %pb_addr, cluster = %cluster_addr,
             data_dir = %cfg.data_dir.display(), "node started");
         Ok(Node {
             kv,
             membership,
             http_addr,
+            pb_addr,
             cluster_addr,
             transport,
             shutdown,
@@ -91,6 +109,10 @@ impl Node {
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
+    }
+
+    pub fn pb_addr(&self) -> SocketAddr {
+        self.pb_addr
     }
 
     pub fn cluster_addr(&self) -> SocketAddr {
