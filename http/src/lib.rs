@@ -8,6 +8,7 @@
 
 mod admin;
 mod cluster;
+mod datatypes;
 pub mod error;
 mod headers;
 mod list;

@@ -147,7 +147,10 @@ pub fn build(kv: KvService, cluster: Option<ClusterCtl>) -> Router {
             "/buckets/{b}/index/{*rest}",
             not_yet("Secondary index query"),
         )
-        .route("/buckets/{b}/counters/{k}", not_yet("Legacy counters"))
+        .route(
+            "/buckets/{b}/counters/{k}",
+            get(crate::datatypes::counter_get).post(crate::datatypes::counter_update),
+        )
         // v3: /types/T
         .route(
             "/types/{t}/props",
@@ -173,10 +176,13 @@ pub fn build(kv: KvService, cluster: Option<ClusterCtl>) -> Router {
             "/types/{t}/buckets/{b}/index/{*rest}",
             not_yet("Secondary index query"),
         )
-        .route("/types/{t}/buckets/{b}/datatypes", not_yet("Data types"))
+        .route(
+            "/types/{t}/buckets/{b}/datatypes",
+            post(crate::datatypes::update),
+        )
         .route(
             "/types/{t}/buckets/{b}/datatypes/{k}",
-            not_yet("Data types"),
+            get(crate::datatypes::fetch).post(crate::datatypes::update),
         )
         // Later work.
         .route("/mapred", not_yet("MapReduce"))

@@ -189,8 +189,6 @@ async fn later_endpoints_answer_501_and_unknown_paths_404() {
         ("POST", "/mapred"),
         ("GET", "/buckets/b/index/field_bin/value"),
         ("GET", "/types/default/buckets/b/index/field_int/1/5"),
-        ("GET", "/types/maps/buckets/b/datatypes/k"),
-        ("GET", "/buckets/b/counters/k"),
         ("GET", "/riak/b/k/_,_,1"),
         ("GET", "/search/query/idx"),
     ] {
