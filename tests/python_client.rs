@@ -2,8 +2,8 @@
 //! process, over HTTP and Protocol Buffers.
 //!
 //! Sets up the client's virtualenv with `.ci/setup-python.sh` (idempotent),
-//! starts a node on port 0, creates the allow_mult bucket type the sibling
-//! tests use, and runs `pytest tests/python`.
+//! starts a node on port 0, creates the bucket types the sibling and data
+//! type tests use, and runs `pytest tests/python`.
 
 use rill_testkit::http::Client;
 use rill_testkit::process::RillProcess;
@@ -19,6 +19,18 @@ fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The bucket types the tests use, created and activated before pytest
+/// runs; their names reach pytest through the environment (conftest and
+/// test_datatypes read them).
+const TYPES: &[(&str, &str)] = &[
+    ("rill_siblings", r#"{"props":{"allow_mult":true}}"#),
+    ("rill_counters", r#"{"props":{"datatype":"counter"}}"#),
+    ("rill_sets", r#"{"props":{"datatype":"set"}}"#),
+    ("rill_maps", r#"{"props":{"datatype":"map"}}"#),
+    ("rill_hlls", r#"{"props":{"datatype":"hll"}}"#),
+    ("rill_gsets", r#"{"props":{"datatype":"gset"}}"#),
+];
+
 #[test]
 fn official_python_client_passes() {
     let root = repo_root();
@@ -32,19 +44,26 @@ fn official_python_client_passes() {
     let dir = tempfile::tempdir().unwrap();
     let node = RillProcess::start(Path::new(BIN), dir.path(), &[]);
     let mut c = Client::new(node.http);
-    let r = c
-        .request(
-            "PUT",
-            "/admin/bucket-types/rill_siblings",
-            &[("Content-Type", "application/json")],
-            br#"{"props":{"allow_mult":true}}"#,
-        )
-        .unwrap();
-    assert_eq!(r.status, 201, "create type: {}", r.text());
-    let r = c
-        .request("POST", "/admin/bucket-types/rill_siblings/activate", &[], b"")
-        .unwrap();
-    assert_eq!(r.status, 204, "activate type: {}", r.text());
+    for (name, props) in TYPES {
+        let r = c
+            .request(
+                "PUT",
+                &format!("/admin/bucket-types/{name}"),
+                &[("Content-Type", "application/json")],
+                props.as_bytes(),
+            )
+            .unwrap();
+        assert_eq!(r.status, 201, "create type {name}: {}", r.text());
+        let r = c
+            .request(
+                "POST",
+                &format!("/admin/bucket-types/{name}/activate"),
+                &[],
+                b"",
+            )
+            .unwrap();
+        assert_eq!(r.status, 204, "activate type {name}: {}", r.text());
+    }
 
     let venv = std::env::var("RILL_VENV").unwrap_or_else(|_| ".venv".into());
     let python = root.join(venv).join("bin/python");
@@ -52,7 +71,11 @@ fn official_python_client_passes() {
     cmd.args(["-m", "pytest", "tests/python", "-q", "-rs"])
         .current_dir(&root)
         .env("RILL_HTTP_PORT", node.http.port().to_string())
-        .env("RILL_SIBLINGS_TYPE", "rill_siblings");
+        .env("RILL_SIBLINGS_TYPE", "rill_siblings")
+        .env("RILL_COUNTERS_TYPE", "rill_counters")
+        .env("RILL_SETS_TYPE", "rill_sets")
+        .env("RILL_MAPS_TYPE", "rill_maps")
+        .env("RILL_HLLS_TYPE", "rill_hlls");
     match node.pb {
         Some(pb) => cmd.env("RILL_PB_PORT", pb.port().to_string()),
         None => cmd.env_remove("RILL_PB_PORT"),

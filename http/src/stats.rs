@@ -20,6 +20,8 @@ pub const RIAK_VERSION: &str = "3.0.16";
 const RESOURCES: &[(&str, &str)] = &[
     ("riak_kv_wm_bucket_type", "/types"),
     ("riak_kv_wm_buckets", "/buckets"),
+    ("riak_kv_wm_counter", "/buckets"),
+    ("riak_kv_wm_crdt", "/types"),
     ("riak_kv_wm_keylist", "/buckets"),
     ("riak_kv_wm_object", "/buckets"),
     ("riak_kv_wm_ping", "/ping"),

@@ -184,6 +184,12 @@ async fn refusals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_counters() {
     let n = node().await;
+    // The Python client finds the counters resource in the index.
+    let index = n
+        .req("GET", "/", &[("Accept", "application/json")], b"")
+        .await
+        .json();
+    assert_eq!(index["riak_kv_wm_counter"], "/buckets");
     let path = "/buckets/lc/counters/k";
     let r = n.req("POST", path, &[], b"1").await;
     assert_eq!(r.status, 409);
