@@ -208,7 +208,11 @@ impl HandoffManager {
                 match result {
                     Ok(()) => me.finish(&inner, &job),
                     Err(e) => {
-                        tracing::warn!(partition = job.partition, target = %job.target, error = %e, "handoff failed; will resume")
+                        tracing::warn!(partition = job.partition, target = %job.target, error = %e, "handoff failed; will resume");
+                        // A vnode left with a dropped store is restarted fresh.
+                        if e.to_string().contains("dropped") {
+                            inner.vnodes.stop(job.partition);
+                        }
                     }
                 }
             });
@@ -375,6 +379,11 @@ fn drop_vnode(inner: &Arc<Inner>, p: PartitionId) {
         inner.vnodes.stop(p);
         if let Err(e) = inner.backend.drop_store(&format!("kv.{p}")) {
             tracing::warn!(partition = p, error = %e, "dropping handed-off vnode data failed");
+        }
+        // A request may have restarted the vnode between the two steps; its
+        // store handle is now dead. Stop it: the next use opens a fresh store.
+        if inner.vnodes.is_running(p) {
+            inner.vnodes.stop(p);
         }
     });
 }

@@ -138,13 +138,13 @@ impl KvService {
         let manager = VnodeManager::new(
             move |p: PartitionId| {
                 if let Some(v) = opened.lock().expect("vnode start lock").remove(&p) {
-                    return v;
+                    return Ok(v);
                 }
-                // A vnode started later (handoff) opens its store here.
+                // A vnode started later (fallback, handoff) opens its store here.
                 let store = backend2
                     .store(&format!("kv.{p}"))
-                    .expect("open vnode store");
-                KvVnode::open(p, store, cfg2.clone(), stats2.clone()).expect("open vnode")
+                    .map_err(|e| e.to_string())?;
+                KvVnode::open(p, store, cfg2.clone(), stats2.clone()).map_err(|e| e.to_string())
             },
             cfg.vnode.clone(),
         );

@@ -101,6 +101,8 @@ async fn start(args: StartArgs) -> anyhow::Result<()> {
     let cfg = args.config()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&cfg.log))
+        // Logs on stderr; stdout carries only the `listening` line.
+        .with_writer(std::io::stderr)
         .init();
     let node = Node::start(cfg).await?;
     // One line scripts and tests can parse for the bound addresses.

@@ -31,8 +31,9 @@ impl RillProcess {
                 "--cluster",
                 "127.0.0.1:0",
                 "--log",
-                "warn",
             ])
+            // RILL_TEST_LOG raises the nodes' log level when debugging a test.
+            .arg(std::env::var("RILL_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

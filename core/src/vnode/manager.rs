@@ -25,13 +25,24 @@ impl<V: Vnode> VnodeManager<V> {
         }
     }
 
-    /// Start the vnode for `partition` unless it runs already.
-    pub fn ensure_started(&self, partition: PartitionId) {
+    /// Start the vnode for `partition` unless it runs already. Returns
+    /// whether one runs afterwards.
+    pub fn ensure_started(&self, partition: PartitionId) -> bool {
         let mut running = self.running.write().expect("vnode table lock");
-        running.entry(partition).or_insert_with(|| {
-            let vnode = self.factory.start(partition);
-            Arc::new(VnodeHandle::spawn(partition, vnode, &self.cfg))
-        });
+        if running.contains_key(&partition) {
+            return true;
+        }
+        match self.factory.start(partition) {
+            Ok(vnode) => {
+                let handle = VnodeHandle::spawn(partition, vnode, &self.cfg);
+                running.insert(partition, Arc::new(handle));
+                true
+            }
+            Err(e) => {
+                tracing::error!(partition, error = %e, "cannot start vnode");
+                false
+            }
+        }
     }
 
     /// Send a command to the vnode for `partition`; never blocks.
@@ -128,7 +139,7 @@ mod tests {
 
     fn manager(mailbox: usize) -> VnodeManager<Counter> {
         VnodeManager::new(
-            |partition| Counter { partition, n: 0 },
+            |partition| Ok(Counter { partition, n: 0 }),
             VnodeConfig {
                 mailbox,
                 ..Default::default()

@@ -51,12 +51,16 @@ impl Default for VnodeConfig {
 }
 
 /// What the manager needs to build a vnode for a partition.
+/// Building a vnode may fail (its storage cannot be opened): the error
+/// text is logged and the partition stays without a vnode.
 pub trait VnodeFactory<V: Vnode>: Send + Sync + 'static {
-    fn start(&self, partition: PartitionId) -> V;
+    fn start(&self, partition: PartitionId) -> Result<V, String>;
 }
 
-impl<V: Vnode, F: Fn(PartitionId) -> V + Send + Sync + 'static> VnodeFactory<V> for F {
-    fn start(&self, partition: PartitionId) -> V {
+impl<V: Vnode, F: Fn(PartitionId) -> Result<V, String> + Send + Sync + 'static> VnodeFactory<V>
+    for F
+{
+    fn start(&self, partition: PartitionId) -> Result<V, String> {
         self(partition)
     }
 }
