@@ -158,6 +158,19 @@ fn grow_to_three_and_four_then_leave() {
     admin(&b, &["cluster", "commit"]);
     wait_transfers(&[&a, &b, &c, &d], Duration::from_secs(300));
     assert_eq!(violations(&d), 0, "4 nodes: every preference list distinct");
+    let pl: Value = serde_json::from_slice(
+        &Client::new(a.http)
+            .get("/buckets/data/keys/k1/preflist")
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    let pl = pl["preflist"].as_array().unwrap();
+    let mut nodes: Vec<&str> = pl.iter().map(|e| e["node"].as_str().unwrap()).collect();
+    nodes.sort();
+    nodes.dedup();
+    assert_eq!((pl.len(), nodes.len()), (3, 3), "{pl:?}");
+    assert!(pl.iter().all(|e| e["primary"] == true));
     assert_all_replicas(&d, 0..keys);
 
     let mut leaver = b;

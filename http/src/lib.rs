@@ -15,6 +15,7 @@ mod list;
 mod multipart;
 mod object;
 mod params;
+mod preflist;
 mod props;
 mod routes;
 mod stats;

@@ -142,7 +142,10 @@ pub fn build(kv: KvService, cluster: Option<ClusterCtl>) -> Router {
         )
         .route("/buckets/{b}/keys", get(list::keys).post(object::handle))
         .route("/buckets/{b}/keys/{k}", object_methods())
-        .route("/buckets/{b}/keys/{k}/{*rest}", not_yet("Link walking"))
+        .route(
+            "/buckets/{b}/keys/{k}/{*rest}",
+            get(crate::preflist::under_key),
+        )
         .route(
             "/buckets/{b}/index/{*rest}",
             not_yet("Secondary index query"),
@@ -170,7 +173,7 @@ pub fn build(kv: KvService, cluster: Option<ClusterCtl>) -> Router {
         .route("/types/{t}/buckets/{b}/keys/{k}", object_methods())
         .route(
             "/types/{t}/buckets/{b}/keys/{k}/{*rest}",
-            not_yet("Link walking"),
+            get(crate::preflist::under_key),
         )
         .route(
             "/types/{t}/buckets/{b}/index/{*rest}",

@@ -302,6 +302,19 @@ impl KvService {
         Ok(self.inner.types.list())
     }
 
+    /// A key's annotated preference list as requests use it now: the up
+    /// primaries, then fallbacks for the primaries that are down (Riak
+    /// 2.1's preflist API).
+    pub async fn preflist(&self, key: &BucketKey) -> Result<Vec<PrefEntry>> {
+        let props = self.inner.types.props(&key.bucket_type, &key.bucket)?;
+        Ok(crate::get::fsm::preflist(
+            &self.inner,
+            key,
+            props.n_val,
+            true,
+        ))
+    }
+
     /// Each primary replica's own copy of an object, read without merging
     /// or repair: for operators and consistency checks.
     pub async fn replica_objects(

@@ -140,7 +140,8 @@ impl Service {
             Request::DtUpdate(req) => dt::update(kv, req).await.into(),
             Request::CounterUpdate(req) => dt::counter_update(kv, req).await.into(),
             Request::CounterGet(req) => dt::counter_get(kv, req).await.into(),
-            // Known to Riak, not served here yet: MapReduce, 2i, preflists,
+            Request::GetBucketKeyPreflist(req) => object::preflist(kv, req).await.into(),
+            // Known to Riak, not served here yet: MapReduce, 2i,
             // CS bucket folds, coverage plans.
             _ => Reply::One(PbError::not_implemented(code).to_response()),
         }

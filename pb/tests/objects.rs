@@ -450,3 +450,35 @@ async fn error_frames_have_errcode_zero() {
     assert_eq!(errmsg(&frame), "Bucket cannot be zero-length");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn preflist_of_a_key() {
+    use rill_proto::messages::{RpbGetBucketKeyPreflistReq, RpbGetBucketKeyPreflistResp};
+    let server = Server::start().await;
+    let mut c = server.client().await;
+    let req = RpbGetBucketKeyPreflistReq {
+        bucket: b"mybucket".to_vec(),
+        key: b"mykey".to_vec(),
+        r#type: None,
+    };
+    let resp: RpbGetBucketKeyPreflistResp = c
+        .call(
+            MsgCode::GetBucketKeyPreflistReq,
+            &req,
+            MsgCode::GetBucketKeyPreflistResp,
+        )
+        .await;
+    let parts: Vec<i64> = resp.preflist.iter().map(|i| i.partition).collect();
+    // The test server's ring has 16 partitions: mybucket/mykey hashes into
+    // partition 7, so its preference list starts at 8 (31 on Riak's 64).
+    assert_eq!(parts, vec![8, 9, 10]);
+    assert!(resp.preflist.iter().all(|i| i.primary));
+    let req = RpbGetBucketKeyPreflistReq {
+        bucket: Vec::new(),
+        key: b"k".to_vec(),
+        r#type: None,
+    };
+    let err = c.call_err(MsgCode::GetBucketKeyPreflistReq, &req).await;
+    assert_eq!(err, "Bucket cannot be zero-length");
+    server.stop().await;
+}
