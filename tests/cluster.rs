@@ -9,16 +9,33 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 async fn start(name: &str, dir: &Path) -> Node {
+    start_on(name, dir, "127.0.0.1:0").await
+}
+
+/// Starts node `name` with its cluster listener on `cluster` (a restarted
+/// node keeps its address, as a production node does).
+async fn start_on(name: &str, dir: &Path, cluster: &str) -> Node {
     let cfg = Config {
         node: format!("{name}@127.0.0.1"),
         data_dir: dir.join(name),
         http: "127.0.0.1:0".parse().unwrap(),
         pb: "127.0.0.1:0".parse().unwrap(),
-        cluster: "127.0.0.1:0".parse().unwrap(),
+        cluster: cluster.parse().unwrap(),
         log: "warn".into(),
         ..Config::default()
     };
-    Node::start(cfg).await.expect("node starts")
+    // A node stopped in this process may take a moment to let go of its
+    // storage (background tasks finishing).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match Node::start(cfg.clone()).await {
+            Ok(n) => return n,
+            Err(e) if Instant::now() < deadline && format!("{e:#}").contains("locked") => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("node starts: {e:#}"),
+        }
+    }
 }
 
 fn put(key: &str) -> PutRequest {
@@ -156,4 +173,66 @@ async fn join_handoff_and_leave_lose_nothing() {
     settle(&[&a, &c], Duration::from_secs(60)).await;
     read_all(&a, keys).await;
     read_all(&c, keys).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ring_types_and_props_are_cluster_wide_and_survive_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = start("a", dir.path()).await;
+    let b = start("b", dir.path()).await;
+    let c = start("c", dir.path()).await;
+    for n in [&b, &c] {
+        n.membership
+            .join(a.cluster_addr(), &n.cluster_addr().to_string())
+            .await
+            .expect("join");
+    }
+    admin(&a, AdminCommand::Commit).await;
+    settle(&[&a, &b, &c], Duration::from_secs(120)).await;
+    // A type created on one node and bucket props set on another reach all.
+    a.kv.create_type("carts", PropsUpdate::Json(serde_json::json!({"n_val": 2})))
+        .await
+        .unwrap();
+    a.kv.activate_type("carts").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.kv.bucket_props(b"carts", b"x").await.is_err() {
+        assert!(Instant::now() < deadline, "type did not reach b");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.kv.set_bucket_props(
+        b"default",
+        b"tuned",
+        PropsUpdate::Json(serde_json::json!({"n_val": 1})),
+    )
+    .await
+    .unwrap();
+    settle(&[&a, &b, &c], Duration::from_secs(30)).await;
+    let ring = a.membership.state().ring();
+
+    // Restart every node on its own address.
+    let addrs: Vec<String> = [&a, &b, &c]
+        .iter()
+        .map(|n| n.cluster_addr().to_string())
+        .collect();
+    for n in [a, b, c] {
+        n.shutdown().await;
+    }
+    let a = start_on("a", dir.path(), &addrs[0]).await;
+    let b = start_on("b", dir.path(), &addrs[1]).await;
+    let c = start_on("c", dir.path(), &addrs[2]).await;
+    settle(&[&a, &b, &c], Duration::from_secs(60)).await;
+    for n in [&a, &b, &c] {
+        assert_eq!(
+            n.membership.state().ring(),
+            ring,
+            "ring on {}",
+            n.kv.node_name()
+        );
+        assert_eq!(n.membership.state().active_members().len(), 3);
+        assert_eq!(n.kv.bucket_props(b"carts", b"x").await.unwrap().n_val, 2);
+        assert_eq!(
+            n.kv.bucket_props(b"default", b"tuned").await.unwrap().n_val,
+            1
+        );
+    }
 }

@@ -93,6 +93,7 @@ impl KvService {
                 drop(h);
                 tokio::select! {
                     r = rx.changed() => if r.is_err() { return },
+                    _ = svc.inner.closing.notified() => return,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
             }

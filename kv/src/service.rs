@@ -80,6 +80,8 @@ pub(crate) struct Inner {
     pub handoff: std::sync::OnceLock<Arc<crate::handoff::HandoffManager>>,
     /// Set by `shutdown`: no vnode starts again, background loops end.
     pub closed: std::sync::atomic::AtomicBool,
+    /// Wakes background loops at shutdown.
+    pub closing: tokio::sync::Notify,
 }
 
 #[derive(Clone)]
@@ -167,6 +169,7 @@ impl KvService {
                 rpc: std::sync::OnceLock::new(),
                 handoff: std::sync::OnceLock::new(),
                 closed: std::sync::atomic::AtomicBool::new(false),
+                closing: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -176,6 +179,7 @@ impl KvService {
         self.inner
             .closed
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.inner.closing.notify_waiters();
         if let Some(rpc) = self.inner.rpc.get() {
             rpc.unregister(rill_core::net::service::KV);
         }
@@ -339,6 +343,11 @@ impl KvService {
             out.push((e, r));
         }
         Ok(out)
+    }
+
+    /// Whether `shutdown` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
     }
 
     /// The partitions this node runs a vnode for (owned and fallback).

@@ -150,6 +150,9 @@ fn watch_departure(membership: Arc<Membership>, kv: KvService) -> watch::Receive
     tokio::spawn(async move {
         let mut states = membership.subscribe();
         loop {
+            if kv.is_closed() {
+                return;
+            }
             let me = membership.node().clone();
             let status = states.borrow_and_update().status(&me);
             if matches!(status, Some(MemberStatus::Exiting | MemberStatus::Removed))
