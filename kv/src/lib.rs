@@ -23,6 +23,7 @@ pub mod request;
 pub mod service;
 pub mod stats;
 pub mod types;
+mod varint;
 pub mod vnode;
 
 pub use config::{DeleteMode, KvConfig};

@@ -66,10 +66,10 @@ impl Context {
         let mut out = Vec::with_capacity(3 + self.clock.len() * 6);
         out.push(CONTEXT_MAGIC);
         out.push(CONTEXT_VERSION);
-        put_varint(&mut out, self.clock.len() as u64);
+        crate::varint::put(&mut out, self.clock.len() as u64);
         for (actor, counter) in self.clock.iter() {
-            put_varint(&mut out, actor.0);
-            put_varint(&mut out, counter);
+            crate::varint::put(&mut out, actor.0);
+            crate::varint::put(&mut out, counter);
         }
         out
     }
@@ -87,7 +87,7 @@ impl Context {
         if *version != CONTEXT_VERSION {
             return Err(CrdtError::BadContext("unknown context version"));
         }
-        let n = get_varint(&mut rest)?;
+        let n = crate::varint::get(&mut rest).map_err(CrdtError::BadContext)?;
         // Each entry takes at least two bytes: check before allocating.
         if n > MAX_CONTEXT_ENTRIES as u64 || n > (rest.len() / 2) as u64 {
             return Err(CrdtError::BadContext("entry count out of range"));
@@ -95,8 +95,8 @@ impl Context {
         let mut entries = Vec::with_capacity(n as usize);
         let mut previous: Option<u64> = None;
         for _ in 0..n {
-            let actor = get_varint(&mut rest)?;
-            let counter = get_varint(&mut rest)?;
+            let actor = crate::varint::get(&mut rest).map_err(CrdtError::BadContext)?;
+            let counter = crate::varint::get(&mut rest).map_err(CrdtError::BadContext)?;
             if previous.is_some_and(|p| actor <= p) {
                 return Err(CrdtError::BadContext("actors not strictly increasing"));
             }
@@ -113,37 +113,6 @@ impl Context {
             clock: VClock::from_entries(entries),
         })
     }
-}
-
-/// LEB128, low bits first.
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(input: &mut &[u8]) -> Result<u64> {
-    let mut v: u64 = 0;
-    for i in 0..10 {
-        let Some((&b, rest)) = input.split_first() else {
-            return Err(CrdtError::BadContext("truncated"));
-        };
-        *input = rest;
-        let bits = u64::from(b & 0x7f);
-        if i == 9 && bits > 1 {
-            return Err(CrdtError::BadContext("varint overflow"));
-        }
-        v |= bits << (7 * i);
-        if b & 0x80 == 0 {
-            if b == 0 && i > 0 {
-                return Err(CrdtError::BadContext("non-canonical varint"));
-            }
-            return Ok(v);
-        }
-    }
-    Err(CrdtError::BadContext("varint too long"))
 }
 
 #[cfg(test)]

@@ -213,10 +213,10 @@ mod v1 {
 pub fn encode_context(clock: &VClock) -> Vec<u8> {
     let mut out = Vec::with_capacity(2 + clock.len() * 6);
     out.push(CONTEXT_VERSION);
-    put_varint(&mut out, clock.len() as u64);
+    crate::varint::put(&mut out, clock.len() as u64);
     for (actor, counter) in clock.iter() {
-        put_varint(&mut out, actor.0);
-        put_varint(&mut out, counter);
+        crate::varint::put(&mut out, actor.0);
+        crate::varint::put(&mut out, counter);
     }
     out
 }
@@ -230,7 +230,7 @@ pub fn decode_context(bytes: &[u8]) -> Result<VClock> {
     if version != CONTEXT_VERSION {
         return Err(ObjectError::BadContext("unknown context version"));
     }
-    let n = get_varint(&mut rest)?;
+    let n = crate::varint::get(&mut rest).map_err(ObjectError::BadContext)?;
     // Each entry takes at least two bytes; checking before allocating keeps a
     // forged count from reserving memory.
     if n > MAX_CONTEXT_ENTRIES as u64 || n > (rest.len() / 2) as u64 {
@@ -239,8 +239,8 @@ pub fn decode_context(bytes: &[u8]) -> Result<VClock> {
     let mut entries = Vec::with_capacity(n as usize);
     let mut previous: Option<u64> = None;
     for _ in 0..n {
-        let actor = get_varint(&mut rest)?;
-        let counter = get_varint(&mut rest)?;
+        let actor = crate::varint::get(&mut rest).map_err(ObjectError::BadContext)?;
+        let counter = crate::varint::get(&mut rest).map_err(ObjectError::BadContext)?;
         if previous.is_some_and(|p| actor <= p) {
             return Err(ObjectError::BadContext("actors not strictly increasing"));
         }
@@ -267,39 +267,6 @@ pub fn context_from_base64(text: &str) -> Result<VClock> {
         .decode(text.trim())
         .map_err(|_| ObjectError::BadContext("invalid base64"))?;
     decode_context(&bytes)
-}
-
-/// LEB128: seven bits a byte, low bits first, high bit set on all but the last.
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(input: &mut &[u8]) -> Result<u64> {
-    let mut v: u64 = 0;
-    for i in 0..10 {
-        let Some((&b, rest)) = input.split_first() else {
-            return Err(ObjectError::BadContext("truncated"));
-        };
-        *input = rest;
-        let bits = u64::from(b & 0x7f);
-        // The tenth byte may only hold the top bit of a u64, and a final zero
-        // byte would make a second spelling of a shorter number.
-        if i == 9 && bits > 1 {
-            return Err(ObjectError::BadContext("varint overflow"));
-        }
-        v |= bits << (7 * i);
-        if b & 0x80 == 0 {
-            if b == 0 && i > 0 {
-                return Err(ObjectError::BadContext("non-canonical varint"));
-            }
-            return Ok(v);
-        }
-    }
-    Err(ObjectError::BadContext("varint too long"))
 }
 
 #[cfg(test)]
