@@ -182,7 +182,6 @@ async fn known_but_unserved_requests_get_not_implemented() {
     );
     for (code, name) in [
         (25u8, "RpbIndexReq"),
-        (33, "RpbGetBucketKeyPreflistReq"),
         (40, "RpbCSBucketReq"),
         (70, "RpbCoverageReq"),
     ] {
