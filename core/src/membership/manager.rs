@@ -77,6 +77,8 @@ pub struct Membership {
     heard: Mutex<HashMap<NodeName, Instant>>,
     /// Set by `stop`: loops end and requests are refused.
     stopped: std::sync::atomic::AtomicBool,
+    /// Serialises writes of the state file.
+    persisting: Mutex<()>,
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
@@ -130,8 +132,9 @@ impl Membership {
             tx,
             heard: Mutex::new(HashMap::new()),
             stopped: std::sync::atomic::AtomicBool::new(false),
+            persisting: Mutex::new(()),
         });
-        m.persist(&state);
+        m.persist();
         m.learn_addrs(&state);
         let weak = Arc::downgrade(&m);
         rpc.register_fn(service::GOSSIP, move |_from, payload| {
@@ -208,12 +211,17 @@ impl Membership {
             .collect()
     }
 
-    fn persist(&self, state: &ClusterState) {
+    /// Writes the current state to the state file. Writers take turns, so
+    /// the file always ends with the latest state and two writers never
+    /// share the temp file.
+    fn persist(&self) {
         let Some(path) = &self.cfg.state_file else {
             return;
         };
+        let _turn = self.persisting.lock().expect("persist lock");
+        let latest = self.state();
         let tmp = path.with_extension("tmp");
-        let res = std::fs::write(&tmp, encode(state)).and_then(|()| std::fs::rename(&tmp, path));
+        let res = std::fs::write(&tmp, encode(&*latest)).and_then(|()| std::fs::rename(&tmp, path));
         if let Err(e) = res {
             tracing::error!(error = %e, "cannot persist cluster state");
         }
@@ -242,7 +250,7 @@ impl Membership {
         let next = Arc::new(next);
         *cur = next.clone();
         drop(cur);
-        self.persist(&next);
+        self.persist();
         self.learn_addrs(&next);
         let _ = self.tx.send(next.clone());
         next
@@ -370,7 +378,7 @@ impl Membership {
                     *cur = Arc::new(next);
                     cur.clone()
                 };
-                self.persist(&adopted);
+                self.persist();
                 self.learn_addrs(&adopted);
                 let _ = self.tx.send(adopted);
                 Ok(())
