@@ -289,8 +289,16 @@ async fn a_corrupt_replica_is_never_served_and_is_repaired() {
         values(&kv, bk("default", "b", "k")).await,
         vec![b"good".to_vec()]
     );
-    let stats = kv.stats();
-    assert!(stats["corrupt_objects_total"].as_u64().unwrap() >= 1);
+    // The corrupt replica answers after the quorum did: wait for its report.
+    let mut reported = false;
+    for _ in 0..50 {
+        if kv.stats()["corrupt_objects_total"].as_u64().unwrap() >= 1 {
+            reported = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(reported, "the corrupt record was not reported");
     // Read repair rewrites the corrupt replica: a read with r=all then succeeds.
     let mut healed = false;
     for _ in 0..50 {
