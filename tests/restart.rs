@@ -69,7 +69,11 @@ fn clean_restart_keeps_data_and_bucket_props() {
     write_keys(&node, "clean", 10);
     let mut c = Client::new(node.http);
     let r = c
-        .put("/buckets/clean/props", "application/json", br#"{"props":{"n_val":2}}"#)
+        .put(
+            "/buckets/clean/props",
+            "application/json",
+            br#"{"props":{"n_val":2}}"#,
+        )
         .unwrap();
     assert_eq!(r.status, 204, "{}", r.text());
     assert!(node.stop());

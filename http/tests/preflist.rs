@@ -17,7 +17,9 @@ async fn preflist_lists_the_keys_vnodes_in_ring_order() {
         {"partition": 33, "node": "rill@127.0.0.1", "primary": true},
     ]});
     assert_eq!(r.json(), want);
-    let typed = node.get("/types/default/buckets/mybucket/keys/mykey/preflist").await;
+    let typed = node
+        .get("/types/default/buckets/mybucket/keys/mykey/preflist")
+        .await;
     assert_eq!(typed.json(), want);
     node.stop().await;
 }
@@ -26,7 +28,11 @@ async fn preflist_lists_the_keys_vnodes_in_ring_order() {
 async fn preflist_follows_n_val_and_refuses_unknown_types() {
     let node = Node::start().await;
     let r = node
-        .put("/buckets/one/props", "application/json", br#"{"props":{"n_val":1}}"#)
+        .put(
+            "/buckets/one/props",
+            "application/json",
+            br#"{"props":{"n_val":1}}"#,
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
     let r = node.get("/buckets/one/keys/k/preflist").await;

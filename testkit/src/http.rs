@@ -100,7 +100,12 @@ impl Client {
         self.request("GET", path, &[], b"")
     }
 
-    pub fn put(&mut self, path: &str, content_type: &str, body: &[u8]) -> std::io::Result<Response> {
+    pub fn put(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> std::io::Result<Response> {
         self.request("PUT", path, &[("Content-Type", content_type)], body)
     }
 }
