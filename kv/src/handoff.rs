@@ -211,7 +211,9 @@ impl HandoffManager {
                         tracing::warn!(partition = job.partition, target = %job.target, error = %e, "handoff failed; will resume");
                         // A vnode left with a dropped store is restarted fresh.
                         if e.to_string().contains("dropped") {
-                            inner.vnodes.stop(job.partition);
+                            let inner = inner.clone();
+                            let p = job.partition;
+                            tokio::task::spawn_blocking(move || inner.vnodes.stop(p));
                         }
                     }
                 }

@@ -373,10 +373,8 @@ pub(crate) fn register(inner: Weak<Inner>, rpc: &Rpc) {
     });
 }
 
+/// This node's vnode for `partition` (started on first use by `call`/`cast`).
 fn local(inner: &Inner, partition: PartitionId) -> PrefEntry {
-    if !inner.is_closed() {
-        inner.vnodes.ensure_started(partition);
-    }
     PrefEntry {
         partition,
         node: inner.cfg.node_name.clone(),

@@ -437,10 +437,7 @@ impl Inner {
         }
         // A fallback vnode starts on first use.
         if !self.vnodes.is_running(entry.partition) {
-            if self.is_closed() {
-                return Err(KvError::ShuttingDown);
-            }
-            self.vnodes.ensure_started(entry.partition);
+            self.start_vnode(entry.partition).await?;
         }
         if let Err(e) = self.vnodes.send(entry.partition, make(reply)) {
             if e == rill_core::CoreError::Overload {
@@ -451,13 +448,37 @@ impl Inner {
         rx.await.map_err(|_| KvError::ShuttingDown)?
     }
 
+    /// Starts this node's vnode for `p` (opening its store blocks, so off
+    /// the async workers).
+    pub async fn start_vnode(self: &Arc<Self>, p: PartitionId) -> Result<()> {
+        if self.is_closed() {
+            return Err(KvError::ShuttingDown);
+        }
+        let inner = self.clone();
+        let started = tokio::task::spawn_blocking(move || inner.vnodes.ensure_started(p))
+            .await
+            .unwrap_or(false);
+        if started {
+            Ok(())
+        } else {
+            Err(KvError::Storage(format!("cannot start vnode {p}")))
+        }
+    }
+
     /// Sends a command that expects no reply.
     pub fn cast(self: &Arc<Self>, entry: &PrefEntry, cmd: KvCommand) {
         if entry.node == self.cfg.node_name {
-            if !self.vnodes.is_running(entry.partition) {
-                self.vnodes.ensure_started(entry.partition);
+            if self.vnodes.is_running(entry.partition) {
+                let _ = self.vnodes.send(entry.partition, cmd);
+                return;
             }
-            let _ = self.vnodes.send(entry.partition, cmd);
+            let inner = self.clone();
+            let p = entry.partition;
+            tokio::spawn(async move {
+                if inner.start_vnode(p).await.is_ok() {
+                    let _ = inner.vnodes.send(p, cmd);
+                }
+            });
         } else if let Some(rpc) = self.rpc.get() {
             crate::remote::forward_command(self, rpc.clone(), entry.clone(), cmd);
         }
