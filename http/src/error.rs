@@ -145,7 +145,8 @@ impl HttpError {
             | TooManySiblings(_)
             | TooLarge(_)
             | Corrupt(_)
-            | Storage(_)) => HttpError::new(
+            | Storage(_)
+            | StoreDropped(_)) => HttpError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("Error:\n{other}\n"),
             ),

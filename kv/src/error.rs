@@ -56,6 +56,10 @@ pub enum KvError {
     Corrupt(String),
     #[error("storage error: {0}")]
     Storage(String),
+    /// The vnode's store was dropped under it (its partition was handed
+    /// off meanwhile); the vnode must be restarted on a fresh store.
+    #[error("storage error: {0}")]
+    StoreDropped(String),
     #[error("shutting down")]
     ShuttingDown,
     /// A data type operation's precondition failed (removing an absent
@@ -91,7 +95,10 @@ impl From<crate::crdt::CrdtError> for KvError {
 
 impl From<rill_storage::StorageError> for KvError {
     fn from(e: rill_storage::StorageError) -> Self {
-        KvError::Storage(e.to_string())
+        match e {
+            rill_storage::StorageError::StoreDropped(_) => KvError::StoreDropped(e.to_string()),
+            other => KvError::Storage(other.to_string()),
+        }
     }
 }
 

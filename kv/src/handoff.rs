@@ -210,7 +210,7 @@ impl HandoffManager {
                     Err(e) => {
                         tracing::warn!(partition = job.partition, target = %job.target, error = %e, "handoff failed; will resume");
                         // A vnode left with a dropped store is restarted fresh.
-                        if e.to_string().contains("dropped") {
+                        if matches!(e, KvError::StoreDropped(_)) {
                             let inner = inner.clone();
                             let p = job.partition;
                             tokio::task::spawn_blocking(move || inner.vnodes.stop(p));
