@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 fn vnode(p: u64) -> KvVnode {
     let store = rill_storage::memory().store("kv").unwrap();
+    // A fixed actor per vnode, so that failing cases replay.
+    let actor = crate::keys::vnode_meta("actor");
+    store.put(&actor, &(p + 1).to_be_bytes()).unwrap();
     KvVnode::open(
         p as _,
         store,
@@ -152,4 +155,95 @@ fn collapse_leaves_plain_objects_alone() {
     collapse_datatype(&mut o);
     assert_eq!(o, plain);
     assert!(!is_datatype(&o));
+}
+
+mod convergence {
+    //! Replicas of a data type that update as actors and exchange objects in
+    //! any order, any number of times, end with one value holding every
+    //! update: whichever merge path each exchange took (a descendant taken
+    //! as is, or a join of concurrent values).
+
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Replica `at` adds a member and increments by `n`.
+        Update { at: usize, n: i64 },
+        /// Replica `to` merges what replica `from` holds.
+        Send { from: usize, to: usize },
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0..3usize, 1..5i64).prop_map(|(at, n)| Step::Update { at, n }),
+            (0..3usize, 0..3usize).prop_map(|(from, to)| Step::Send { from, to }),
+        ]
+    }
+
+    fn held(v: &mut KvVnode) -> Option<RiakObject> {
+        let (reply, mut rx) = Reply::channel();
+        v.handle_command(KvCommand::Get {
+            key: b"k".to_vec(),
+            reply,
+        });
+        rx.try_recv().expect("vnode answers at once").unwrap()
+    }
+
+    fn exchange(vnodes: &mut [KvVnode], from: usize, to: usize) {
+        if from == to {
+            return;
+        }
+        if let Some(obj) = held(&mut vnodes[from]) {
+            replicate(&mut vnodes[to], &obj);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn replicas_converge_on_every_update(steps in prop::collection::vec(step(), 1..40)) {
+            let mut sets: Vec<KvVnode> = (0..3).map(vnode).collect();
+            let mut counters: Vec<KvVnode> = (10..13).map(vnode).collect();
+            let (mut members, mut total) = (Vec::new(), 0);
+            for (i, s) in steps.iter().enumerate() {
+                match *s {
+                    Step::Update { at, n } => {
+                        let m = format!("m{i}");
+                        update(&mut sets[at], DataKind::Set, add(&m), None).unwrap();
+                        members.push(m.into_bytes());
+                        let inc = DtOp::Counter(CounterOp { increment: n });
+                        update(&mut counters[at], DataKind::Counter, inc, None).unwrap();
+                        total += n;
+                    }
+                    Step::Send { from, to } => {
+                        exchange(&mut sets, from, to);
+                        exchange(&mut counters, from, to);
+                    }
+                }
+            }
+            // Anti-entropy until quiet: every replica sends to every other.
+            for _ in 0..2 {
+                for from in 0..3 {
+                    for to in 0..3 {
+                        exchange(&mut sets, from, to);
+                        exchange(&mut counters, from, to);
+                    }
+                }
+            }
+            members.sort();
+            for i in 0..3 {
+                let value = |o: RiakObject| datatype_of([&o]).unwrap().map(|d| d.value());
+                let set = held(&mut sets[i]).and_then(value);
+                let counter = held(&mut counters[i]).and_then(value);
+                if members.is_empty() {
+                    prop_assert_eq!(set, None);
+                    prop_assert_eq!(counter, None);
+                } else {
+                    prop_assert_eq!(set, Some(DtValue::Set(members.clone())));
+                    prop_assert_eq!(counter, Some(DtValue::Counter(total)));
+                }
+            }
+        }
+    }
 }
