@@ -164,6 +164,9 @@ fn collapse_with(obj: &mut RiakObject, also: &[&RiakObject]) {
 /// a delete the descendant is a fresh value, and taking it is the object
 /// semantics of a delete.)
 pub fn merge_datatype(local: &RiakObject, incoming: &RiakObject) -> RiakObject {
+    if !is_datatype(local) && !is_datatype(incoming) {
+        return local.merge(incoming);
+    }
     if local == incoming || local.dominates(incoming) {
         return local.clone();
     }
@@ -176,9 +179,7 @@ pub fn merge_datatype(local: &RiakObject, incoming: &RiakObject) -> RiakObject {
         return obj;
     }
     let mut obj = local.merge(incoming);
-    if is_datatype(local) || is_datatype(incoming) {
-        collapse_with(&mut obj, &[local, incoming]);
-    }
+    collapse_with(&mut obj, &[local, incoming]);
     obj
 }
 

@@ -172,12 +172,16 @@ mod convergence {
         Update { at: usize, n: i64 },
         /// Replica `to` merges what replica `from` holds.
         Send { from: usize, to: usize },
+        /// A read: the merge of every replica's object, sent to each (read
+        /// repair).
+        Repair,
     }
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
             (0..3usize, 1..5i64).prop_map(|(at, n)| Step::Update { at, n }),
             (0..3usize, 0..3usize).prop_map(|(from, to)| Step::Send { from, to }),
+            Just(Step::Repair),
         ]
     }
 
@@ -196,6 +200,19 @@ mod convergence {
         }
         if let Some(obj) = held(&mut vnodes[from]) {
             replicate(&mut vnodes[to], &obj);
+        }
+    }
+
+    fn repair(vnodes: &mut [KvVnode]) {
+        let held: Vec<RiakObject> = vnodes.iter_mut().filter_map(held).collect();
+        let Some(first) = held.first().cloned() else {
+            return;
+        };
+        let merged = held[1..]
+            .iter()
+            .fold(first, |acc, o| merge_datatype(&acc, o));
+        for v in vnodes {
+            replicate(v, &merged);
         }
     }
 
@@ -219,6 +236,10 @@ mod convergence {
                     Step::Send { from, to } => {
                         exchange(&mut sets, from, to);
                         exchange(&mut counters, from, to);
+                    }
+                    Step::Repair => {
+                        repair(&mut sets);
+                        repair(&mut counters);
                     }
                 }
             }

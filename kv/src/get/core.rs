@@ -137,7 +137,9 @@ impl GetCore {
             _ => None,
         });
         let first = objs.next()?.clone();
-        let mut merged = objs.fold(first, |acc, o| acc.merge(o));
+        // Data types merge by type: their collapsed siblings must not be
+        // dropped by the object merge (read repair sends this object).
+        let mut merged = objs.fold(first, |acc, o| crate::dt::merge_datatype(&acc, o));
         if !self.allow_mult {
             merged.collapse_lww();
         }
