@@ -28,6 +28,9 @@ pub struct KvConfig {
     pub max_object_size: usize,
     pub warn_object_size: usize,
     pub vnode: VnodeConfig,
+    /// Memory for the decoded values of recently updated large data types
+    /// (see `vnode::dt_cache`), in bytes; 0 disables the cache.
+    pub dt_cache_bytes: usize,
     /// The ring to start with (a cluster's, kept across restarts); None: a
     /// one-node ring of `ring_size` partitions.
     pub initial_ring: Option<rill_core::Ring>,
@@ -45,6 +48,7 @@ impl Default for KvConfig {
             max_object_size: 50 * 1024 * 1024,
             warn_object_size: 5 * 1024 * 1024,
             vnode: VnodeConfig::default(),
+            dt_cache_bytes: 64 * 1024 * 1024,
             initial_ring: None,
         }
     }

@@ -118,6 +118,7 @@ impl KvService {
         });
         let types = BucketTypes::load(backend.store("meta")?)?;
         let stats = Arc::new(KvStats::default());
+        let dt_cache = Arc::new(crate::vnode::DtCache::new(cfg.dt_cache_bytes));
         // Open every vnode's store first so a storage failure stops start-up.
         let mut opened = std::collections::HashMap::new();
         // Owned partitions, plus any whose data is still here (fallback data
@@ -133,10 +134,12 @@ impl KvService {
         }
         for &p in &partitions {
             let store = backend.store(&format!("kv.{p}"))?;
-            opened.insert(p, KvVnode::open(p, store, cfg.clone(), stats.clone())?);
+            let v = KvVnode::open(p, store, cfg.clone(), stats.clone(), dt_cache.clone())?;
+            opened.insert(p, v);
         }
         let opened = std::sync::Mutex::new(opened);
         let (cfg2, backend2, stats2) = (cfg.clone(), backend.clone(), stats.clone());
+        let dt_cache2 = dt_cache.clone();
         let manager = VnodeManager::new(
             move |p: PartitionId| {
                 if let Some(v) = opened.lock().expect("vnode start lock").remove(&p) {
@@ -146,7 +149,8 @@ impl KvService {
                 let store = backend2
                     .store(&format!("kv.{p}"))
                     .map_err(|e| e.to_string())?;
-                KvVnode::open(p, store, cfg2.clone(), stats2.clone()).map_err(|e| e.to_string())
+                KvVnode::open(p, store, cfg2.clone(), stats2.clone(), dt_cache2.clone())
+                    .map_err(|e| e.to_string())
             },
             cfg.vnode.clone(),
         );

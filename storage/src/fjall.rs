@@ -63,6 +63,11 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
     let db = Database::builder(path)
         .cache_size(cfg.cache_mb.saturating_mul(MIB))
         .manual_journal_persist(false)
+        // Large values (data types, big objects) were lz4-compressed into
+        // the journal on the writing vnode's thread, the largest single
+        // cost of updating a large set; the journal is short-lived and
+        // tables are still compressed when memtables are flushed.
+        .journal_compression(fjall::CompressionType::None)
         .open()
         .map_err(engine_error)?;
     let inner = Arc::new(Inner {

@@ -20,6 +20,7 @@ fn vnode(p: u64) -> KvVnode {
         store,
         Arc::new(KvConfig::default()),
         Arc::new(KvStats::default()),
+        Arc::new(crate::vnode::DtCache::new(64 << 20)),
     )
     .unwrap()
 }
@@ -266,5 +267,39 @@ mod convergence {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn large_set_updates_use_the_cache_and_never_a_stale_value() {
+    let (mut a, mut b) = (vnode(0), vnode(1));
+    let many = DtOp::Set(SetOp {
+        adds: (0..5_000)
+            .map(|i| format!("m{i:05}").into_bytes())
+            .collect(),
+        removes: vec![],
+    });
+    let o = update(&mut a, DataKind::Set, many, None).unwrap();
+    assert!(o.siblings[0].value.len() >= crate::vnode::dt_cache::MIN_CACHED_BYTES);
+    assert!(a.dt_cache.used() > 0, "the large value is cached");
+    let o = update(&mut a, DataKind::Set, add("x"), None).unwrap();
+    assert_eq!(a.dt_cache.hits(), 1);
+    // b adds concurrently; a merges b's object, so its stored bytes change
+    // behind the cached entry.
+    replicate(&mut b, &o);
+    let ob = update(&mut b, DataKind::Set, add("y"), None).unwrap();
+    replicate(&mut a, &ob);
+    let o = update(&mut a, DataKind::Set, add("z"), None).unwrap();
+    assert_eq!(
+        a.dt_cache.hits(),
+        1,
+        "the merged bytes are not the cached ones"
+    );
+    let DtValue::Set(members) = value(&o) else {
+        panic!("a set")
+    };
+    assert_eq!(members.len(), 5_003);
+    for m in ["x", "y", "z"] {
+        assert!(members.contains(&m.as_bytes().to_vec()), "{m}");
     }
 }

@@ -6,8 +6,10 @@
 //! Folds (list keys, handoff) leave the vnode: it hands out its store.
 
 mod commands;
+pub mod dt_cache;
 
 pub use commands::{Forwarder, KvCommand, PutOp, Reply};
+pub use dt_cache::DtCache;
 
 use crate::config::KvConfig;
 use crate::crdt::{self, Context, DataKind, DataType, DtOp};
@@ -28,6 +30,7 @@ pub struct KvVnode {
     actor: Actor,
     cfg: Arc<KvConfig>,
     stats: Arc<KvStats>,
+    pub(crate) dt_cache: Arc<DtCache>,
     /// Tombstones to remove when due, if still unchanged.
     reaps: Vec<(Instant, Vec<u8>, crate::object::VClock)>,
     /// During a handoff: where writes are also sent, and whether one failed.
@@ -40,6 +43,7 @@ impl KvVnode {
         store: Arc<dyn Store>,
         cfg: Arc<KvConfig>,
         stats: Arc<KvStats>,
+        dt_cache: Arc<DtCache>,
     ) -> Result<KvVnode> {
         let actor = load_or_create_actor(store.as_ref())?;
         Ok(KvVnode {
@@ -48,6 +52,7 @@ impl KvVnode {
             actor,
             cfg,
             stats,
+            dt_cache,
             reaps: Vec::new(),
             handoff: None,
         })
@@ -120,8 +125,9 @@ impl KvVnode {
                 if let Some(latest) = local.as_ref().and_then(RiakObject::latest_modified_us) {
                     meta.last_modified_us = meta.last_modified_us.max(latest + 1);
                 }
+                let current = self.current_datatype(key, local.as_ref())?;
                 let dt = apply_datatype(
-                    local.as_ref(),
+                    current,
                     op,
                     context.as_ref(),
                     kind,
@@ -132,7 +138,11 @@ impl KvVnode {
                 // The context is the local clock: the new value replaces
                 // every local sibling, it was computed from all of them.
                 let clock = local.as_ref().map(|l| l.clock.clone()).unwrap_or_default();
-                let content = Content::new(crdt::encode(&dt), meta);
+                let stored = crdt::encode(&dt);
+                if stored.len() >= dt_cache::MIN_CACHED_BYTES {
+                    self.dt_cache.put(self.partition, key, stored.clone(), dt);
+                }
+                let content = Content::new(stored, meta);
                 RiakObject::coordinate_put(local.as_ref(), &clock, content, self.actor)
             }
             PutOp::Replicate {
@@ -160,6 +170,19 @@ impl KvVnode {
             (fwd.send)(key.to_vec(), obj.clone(), failed.clone());
         }
         Ok(obj)
+    }
+
+    /// The join of the local data type siblings: from the cache when the
+    /// object holds one sibling whose bytes the cache knows, else decoded.
+    fn current_datatype(&self, key: &[u8], local: Option<&RiakObject>) -> Result<Option<DataType>> {
+        let Some(l) = local else { return Ok(None) };
+        if let [only] = l.siblings.as_slice()
+            && !only.is_tombstone()
+            && let Some(dt) = self.dt_cache.take(self.partition, key, &only.value)
+        {
+            return Ok(Some(dt));
+        }
+        crate::dt::datatype_of([l])
     }
 
     fn check_siblings(&self, obj: &mut RiakObject) -> Result<()> {
@@ -211,11 +234,11 @@ impl KvVnode {
     }
 }
 
-/// The data type value after `op`: the join of the local data type
-/// siblings (or a new value of `kind`), brought to the bucket's HLL
+/// The data type value after `op`: `current` (the join of the local data
+/// type siblings) or a new value of `kind`, brought to the bucket's HLL
 /// precision, with `op` applied as `actor`.
 fn apply_datatype(
-    local: Option<&RiakObject>,
+    current: Option<DataType>,
     op: DtOp,
     context: Option<&Context>,
     kind: DataKind,
@@ -223,10 +246,6 @@ fn apply_datatype(
     actor: Actor,
     now_us: u64,
 ) -> Result<DataType> {
-    let current = match local {
-        Some(l) => crate::dt::datatype_of([l])?,
-        None => None,
-    };
     let mut dt = match current {
         Some(dt) if dt.kind() == kind => dt,
         _ if kind == DataKind::Hll => {
@@ -314,5 +333,6 @@ impl Vnode for KvVnode {
         // Dropping the keyspace is the manager's job (it owns the backend);
         // here the vnode forgets what it had scheduled.
         self.reaps.clear();
+        self.dt_cache.forget_partition(self.partition);
     }
 }
