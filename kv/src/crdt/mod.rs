@@ -247,6 +247,40 @@ impl Origin {
     }
 }
 
+/// Deserializes a map into a `BTreeMap` through a list: entries stored in
+/// key order (as every encoder writes them) build the tree in one pass
+/// instead of one search per insert.
+pub(crate) mod sorted_map {
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    use std::collections::BTreeMap;
+    use std::marker::PhantomData;
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        struct Pairs<K, V>(PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Visitor<'de> for Pairs<K, V> {
+            type Value = BTreeMap<K, V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // The size hint comes from the input: never trust it for memory.
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(pairs.into_iter().collect())
+            }
+        }
+        d.deserialize_map(Pairs(PhantomData))
+    }
+}
+
 /// Serde for maps with non-string keys: a sequence of `(key, value)` pairs.
 pub(crate) mod seq {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

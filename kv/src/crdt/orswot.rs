@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Orswot {
     clock: VClock,
     /// member → dots of the adds that support it (one per actor at most).
+    #[serde(deserialize_with = "super::sorted_map::deserialize")]
     entries: BTreeMap<ByteBuf, VClock>,
     /// context → members whose removal waits for the replica to see the context.
     #[serde(with = "seq")]
@@ -141,22 +142,50 @@ impl Orswot {
 
     /// A dot both sides hold stays. A dot one side holds stays unless the
     /// other side has seen it (then the other side removed it).
+    ///
+    /// One walk over both member lists in order: a member with the same dots
+    /// on both sides (most of them, between replicas) is kept as it is.
     pub fn merge(&mut self, other: &Orswot) {
         if self == other {
             return;
         }
-        let mut entries = BTreeMap::new();
-        let members: BTreeSet<&ByteBuf> = self.entries.keys().chain(other.entries.keys()).collect();
-        let empty = VClock::new();
-        for member in members {
-            let mine = self.entries.get(member).unwrap_or(&empty);
-            let theirs = other.entries.get(member).unwrap_or(&empty);
-            let dots = merge_dots(mine, &self.clock, theirs, &other.clock);
+        let mine = std::mem::take(&mut self.entries);
+        let mut merged = Vec::with_capacity(mine.len().max(other.entries.len()));
+        let mut a = mine.into_iter().peekable();
+        let mut b = other.entries.iter().peekable();
+        loop {
+            let order = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+            };
+            let (member, dots) = match order {
+                std::cmp::Ordering::Less => {
+                    let (m, d) = a.next().expect("peeked");
+                    (m, unseen_dots(d, &other.clock))
+                }
+                std::cmp::Ordering::Greater => {
+                    let (m, d) = b.next().expect("peeked");
+                    (m.clone(), unseen_dots(d.clone(), &self.clock))
+                }
+                std::cmp::Ordering::Equal => {
+                    let (m, mine) = a.next().expect("peeked");
+                    let (_, theirs) = b.next().expect("peeked");
+                    let dots = if &mine == theirs {
+                        mine
+                    } else {
+                        merge_dots(&mine, &self.clock, theirs, &other.clock)
+                    };
+                    (m, dots)
+                }
+            };
             if !dots.is_empty() {
-                entries.insert(member.clone(), dots);
+                merged.push((member, dots));
             }
         }
-        self.entries = entries;
+        // Built from a sorted list, the tree is built in one pass.
+        self.entries = merged.into_iter().collect();
         self.clock.merge(&other.clock);
         let mut deferred = std::mem::take(&mut self.deferred);
         for (ctx, members) in &other.deferred {
@@ -179,17 +208,48 @@ impl Orswot {
     }
 }
 
-/// The surviving dots of one member given both sides' dots and clocks.
+/// The dots of a member only one side holds that the other side has not
+/// seen (a dot it saw and does not hold, it removed).
+fn unseen_dots(dots: VClock, other_clock: &VClock) -> VClock {
+    if dots.iter().all(|(a, c)| other_clock.get(a) < c) {
+        dots
+    } else {
+        subtract_dots(&dots, other_clock)
+    }
+}
+
+/// The surviving dots of one member given both sides' dots and clocks: a
+/// dot both hold stays, a dot one side holds stays if the other has not
+/// seen it. Both dot lists are sorted by actor, so one walk over both.
 pub(crate) fn merge_dots(
     mine: &VClock,
     my_clock: &VClock,
     theirs: &VClock,
     their_clock: &VClock,
 ) -> VClock {
-    let actors: BTreeSet<_> = mine.iter().chain(theirs.iter()).map(|(a, _)| a).collect();
-    let mut out = Vec::new();
-    for actor in actors {
-        let (m, t) = (mine.get(actor), theirs.get(actor));
+    let (mine, theirs) = (mine.entries(), theirs.entries());
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(mine.len().max(theirs.len()));
+    while i < mine.len() || j < theirs.len() {
+        let (actor, m, t) = match (mine.get(i), theirs.get(j)) {
+            (Some(&(a, m)), Some(&(b, t))) if a == b => {
+                (i, j) = (i + 1, j + 1);
+                (a, m, t)
+            }
+            (Some(&(a, m)), Some(&(b, _))) if a < b => {
+                i += 1;
+                (a, m, 0)
+            }
+            (Some(&(a, m)), None) => {
+                i += 1;
+                (a, m, 0)
+            }
+            (_, Some(&(b, t))) => {
+                j += 1;
+                (b, 0, t)
+            }
+            (None, None) => unreachable!("loop condition"),
+        };
         let kept = if m > 0 && m == t {
             m
         } else {

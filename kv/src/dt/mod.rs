@@ -83,11 +83,17 @@ pub fn datatype_of<'a>(
     objects: impl IntoIterator<Item = &'a RiakObject>,
 ) -> Result<Option<DataType>> {
     let mut acc: Option<DataType> = None;
+    // Replicas usually agree: a value already joined is not decoded again
+    // (a join is idempotent), which keeps a fetch of a large set cheap.
+    let mut joined: Vec<&[u8]> = Vec::new();
     for obj in objects {
         for s in obj.siblings.iter().filter(|s| !s.is_tombstone()) {
-            if kind_of_content_type(&s.meta.content_type).is_none() {
+            if kind_of_content_type(&s.meta.content_type).is_none()
+                || joined.contains(&s.value.as_slice())
+            {
                 continue;
             }
+            joined.push(&s.value);
             let dt = crdt::decode(&s.value).map_err(|e| KvError::Corrupt(e.to_string()))?;
             match &mut acc {
                 None => acc = Some(dt),

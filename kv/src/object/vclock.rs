@@ -53,6 +53,10 @@ impl VClock {
     /// largest counter and zero counters are dropped.
     pub fn from_entries(entries: impl IntoIterator<Item = (Actor, u64)>) -> Self {
         let mut entries: Vec<(Actor, u64)> = entries.into_iter().filter(|e| e.1 > 0).collect();
+        // Decoded clocks are already in shape: keep them without a copy.
+        if entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            return VClock { entries };
+        }
         entries.sort_unstable();
         // After sorting, the last entry of a run of equal actors is the largest.
         let mut out: Vec<(Actor, u64)> = Vec::with_capacity(entries.len());
