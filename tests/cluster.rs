@@ -236,3 +236,24 @@ async fn ring_types_and_props_are_cluster_wide_and_survive_restarts() {
         );
     }
 }
+
+/// A type is usable the moment its activation returns, while the node
+/// keeps absorbing the cluster's metadata (which for an instant still holds
+/// the type as only created): the absorb must never undo a local change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_activated_type_is_usable_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start("solo", dir.path()).await;
+    for i in 0..60 {
+        let name = format!("t{i}");
+        let props = PropsUpdate::Json(serde_json::json!({"allow_mult": true}));
+        node.kv.create_type(&name, props).await.unwrap();
+        node.kv.activate_type(&name).await.unwrap();
+        for _ in 0..20 {
+            let r = node.kv.bucket_props(name.as_bytes(), b"b").await;
+            assert!(r.is_ok(), "type {name} inactive after activation: {r:?}");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    node.shutdown().await;
+}

@@ -75,7 +75,8 @@ fn official_python_client_passes() {
         .env("RILL_COUNTERS_TYPE", "rill_counters")
         .env("RILL_SETS_TYPE", "rill_sets")
         .env("RILL_MAPS_TYPE", "rill_maps")
-        .env("RILL_HLLS_TYPE", "rill_hlls");
+        .env("RILL_HLLS_TYPE", "rill_hlls")
+        .env("RILL_GSETS_TYPE", "rill_gsets");
     match node.pb {
         Some(pb) => cmd.env("RILL_PB_PORT", pb.port().to_string()),
         None => cmd.env_remove("RILL_PB_PORT"),

@@ -78,7 +78,7 @@ impl KvService {
                     return;
                 }
                 let state = rx.borrow_and_update().clone();
-                svc.apply_state(&state).await;
+                svc.apply_state(&state, &membership).await;
                 let Some(h) = weak_handoff.upgrade() else {
                     return;
                 };
@@ -102,15 +102,17 @@ impl KvService {
     }
 
     /// Adopts the ring and metadata of a new cluster state.
-    async fn apply_state(&self, state: &ClusterState) {
+    async fn apply_state(&self, state: &ClusterState, membership: &Arc<Membership>) {
         let ring = state.ring();
         if *self.inner.ring() != ring {
             let svc = self.clone();
             let _ = tokio::task::spawn_blocking(move || svc.set_ring(ring)).await;
         }
-        let entries = type_entries(state);
         let inner = self.inner.clone();
-        let absorbed = tokio::task::spawn_blocking(move || inner.types.absorb(entries)).await;
+        let m = membership.clone();
+        let absorbed =
+            tokio::task::spawn_blocking(move || inner.types.absorb(|| type_entries(&m.state())))
+                .await;
         if let Ok(Err(e)) = absorbed {
             tracing::error!(error = %e, "cannot store cluster bucket types");
         }

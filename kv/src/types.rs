@@ -128,11 +128,17 @@ impl BucketTypes {
         Ok(())
     }
 
-    /// Takes in entries changed elsewhere in the cluster (None: deleted),
-    /// keyed as in the local store. Blocking.
-    pub fn absorb(&self, entries: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
+    /// Takes in the cluster's entries (None: deleted), keyed as in the local
+    /// store, as `entries` reads them. Blocking.
+    ///
+    /// `entries` is read under the lock local changes hold while they store
+    /// and publish, so it always includes them: entries read from a cluster
+    /// state older than a local change would undo it (a type just activated
+    /// here would briefly be inactive again).
+    pub fn absorb(&self, entries: impl FnOnce() -> Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
+        let mut st = self.state.write().expect("bucket types lock");
         let mut changed = false;
-        for (k, v) in entries {
+        for (k, v) in entries() {
             if self.store.get(&k)? != v {
                 match &v {
                     Some(v) => self.store.put(&k, v)?,
@@ -142,8 +148,7 @@ impl BucketTypes {
             }
         }
         if changed {
-            let fresh = read_state(self.store.as_ref())?;
-            *self.state.write().expect("bucket types lock") = fresh;
+            *st = read_state(self.store.as_ref())?;
         }
         Ok(())
     }

@@ -3,9 +3,11 @@
 The bucket types are created and activated by whoever starts the node,
 before pytest runs (see README.md): RILL_COUNTERS_TYPE (datatype counter,
 default ``rill_counters``), RILL_SETS_TYPE (set, ``rill_sets``),
-RILL_MAPS_TYPE (map, ``rill_maps``) and RILL_HLLS_TYPE (hll,
-``rill_hlls``). The client (riak 2.7.0) has no GSet type, so GSets are
-tested by the Rust suites only.
+RILL_MAPS_TYPE (map, ``rill_maps``), RILL_HLLS_TYPE (hll,
+``rill_hlls``) and RILL_GSETS_TYPE (gset, ``rill_gsets``). The client
+(riak 2.7.0) has no GSet class; its transports still carry GSet operations
+(its own generated PB messages, its HTTP connection), which is how the
+GSet test drives it.
 """
 
 import os
@@ -19,6 +21,7 @@ COUNTERS = os.environ.get("RILL_COUNTERS_TYPE", "rill_counters")
 SETS = os.environ.get("RILL_SETS_TYPE", "rill_sets")
 MAPS = os.environ.get("RILL_MAPS_TYPE", "rill_maps")
 HLLS = os.environ.get("RILL_HLLS_TYPE", "rill_hlls")
+GSETS = os.environ.get("RILL_GSETS_TYPE", "rill_gsets")
 
 
 def _typed(client, bucket_type, new_name):
@@ -142,3 +145,61 @@ def test_legacy_counters(client, new_name):
     bucket.update_counter(key, -2)
     assert bucket.get_counter(key) == 3
     assert bucket.update_counter(key, 1, returnvalue=True) == 4
+
+
+def _gset_pb(transport, bucket, key, adds=None):
+    """A DtUpdateReq with a GSetOp (``adds``) or a DtFetchReq, built from the
+    client's own riak_dt_pb2 and sent through its PB transport."""
+    from riak.codecs import Msg
+    from riak.pb import messages, riak_dt_pb2
+
+    if adds is None:
+        req = riak_dt_pb2.DtFetchReq(type=GSETS.encode(), bucket=bucket.encode(),
+                                     key=key.encode())
+        codes = (messages.MSG_CODE_DT_FETCH_REQ, messages.MSG_CODE_DT_FETCH_RESP)
+    else:
+        req = riak_dt_pb2.DtUpdateReq(type=GSETS.encode(), bucket=bucket.encode(),
+                                      key=key.encode(), return_body=True)
+        req.op.gset_op.adds.extend(adds)
+        codes = (messages.MSG_CODE_DT_UPDATE_REQ, messages.MSG_CODE_DT_UPDATE_RESP)
+    msg = Msg(codes[0], req.SerializeToString(), codes[1])
+    _, resp = transport._request(msg, transport._get_codec(codes[0]))
+    return resp
+
+
+def _gset_http(transport, bucket, key, adds=None):
+    """The same through the client's HTTP connection and Riak's JSON."""
+    import json
+
+    url = transport.datatypes_path(GSETS, bucket, key)
+    if adds is None:
+        status, _, body = transport._request("GET", url)
+    else:
+        op = json.dumps({"add_all": [a.decode() for a in adds]})
+        url = transport.datatypes_path(GSETS, bucket, key, returnbody="true")
+        status, _, body = transport._request(
+            "POST", url, {"Content-Type": "application/json"}, op)
+    return status, json.loads(body.decode())
+
+
+def test_gset_adds_and_fetch(client, protocol, new_name):
+    bucket, key = new_name("gs"), _key()
+    with client._transport() as t:
+        if protocol == "pbc":
+            from riak.pb import riak_dt_pb2
+
+            resp = _gset_pb(t, bucket, key, [b"a", b"b"])
+            assert sorted(resp.gset_value) == [b"a", b"b"]
+            _gset_pb(t, bucket, key, [b"b", b"c"])
+            fetched = _gset_pb(t, bucket, key)
+            assert fetched.type == riak_dt_pb2.DtFetchResp.GSET
+            assert sorted(fetched.value.gset_value) == [b"a", b"b", b"c"]
+        else:
+            status, body = _gset_http(t, bucket, key, [b"a", b"b"])
+            assert status in (200, 201), body
+            assert sorted(body["value"]) == ["a", "b"]
+            _gset_http(t, bucket, key, [b"b", b"c"])
+            status, body = _gset_http(t, bucket, key)
+            assert status == 200
+            assert body["type"] == "gset"
+            assert sorted(body["value"]) == ["a", "b", "c"]
