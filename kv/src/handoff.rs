@@ -379,6 +379,7 @@ fn drop_vnode(inner: &Arc<Inner>, p: PartitionId) {
             return;
         }
         inner.vnodes.stop(p);
+        inner.read_stores.remove(p);
         if let Err(e) = inner.backend.drop_store(&format!("kv.{p}")) {
             tracing::warn!(partition = p, error = %e, "dropping handed-off vnode data failed");
         }

@@ -74,6 +74,8 @@ pub(crate) struct Inner {
     pub backend: Arc<dyn Backend>,
     pub types: BucketTypes,
     pub stats: Arc<KvStats>,
+    /// Local vnodes' stores, for gets that skip the vnode threads.
+    pub read_stores: Arc<crate::vnode::ReadStores>,
     pub clock: Arc<dyn Clock>,
     /// The node-to-node RPC endpoint once this node is part of a cluster.
     pub rpc: std::sync::OnceLock<rill_core::net::Rpc>,
@@ -119,6 +121,7 @@ impl KvService {
         let types = BucketTypes::load(backend.store("meta")?)?;
         let stats = Arc::new(KvStats::default());
         let dt_cache = Arc::new(crate::vnode::DtCache::new(cfg.dt_cache_bytes));
+        let read_stores = Arc::new(crate::vnode::ReadStores::default());
         // Open every vnode's store first so a storage failure stops start-up.
         let mut opened = std::collections::HashMap::new();
         // Owned partitions, plus any whose data is still here (fallback data
@@ -134,12 +137,14 @@ impl KvService {
         }
         for &p in &partitions {
             let store = backend.store(&format!("kv.{p}"))?;
+            read_stores.insert(p, store.clone());
             let v = KvVnode::open(p, store, cfg.clone(), stats.clone(), dt_cache.clone())?;
             opened.insert(p, v);
         }
         let opened = std::sync::Mutex::new(opened);
         let (cfg2, backend2, stats2) = (cfg.clone(), backend.clone(), stats.clone());
         let dt_cache2 = dt_cache.clone();
+        let read_stores2 = read_stores.clone();
         let manager = VnodeManager::new(
             move |p: PartitionId| {
                 if let Some(v) = opened.lock().expect("vnode start lock").remove(&p) {
@@ -149,6 +154,7 @@ impl KvService {
                 let store = backend2
                     .store(&format!("kv.{p}"))
                     .map_err(|e| e.to_string())?;
+                read_stores2.insert(p, store.clone());
                 KvVnode::open(p, store, cfg2.clone(), stats2.clone(), dt_cache2.clone())
                     .map_err(|e| e.to_string())
             },
@@ -169,6 +175,7 @@ impl KvService {
                 backend,
                 types,
                 stats,
+                read_stores,
                 clock,
                 rpc: std::sync::OnceLock::new(),
                 handoff: std::sync::OnceLock::new(),

@@ -115,30 +115,31 @@ pub(crate) async fn read_replies(
         opts.notfound_ok.unwrap_or(props.notfound_ok),
         props.allow_mult,
     );
-    let mut pending: FuturesUnordered<_> = plan
-        .preflist
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(idx, entry)| {
-            let inner = inner.clone();
-            let key = plan.key.clone();
-            async move {
-                let r = inner
-                    .call(&entry, |reply| KvCommand::Get { key, reply })
-                    .await;
-                let reply = match r {
-                    Ok(Some(o)) => ReplicaReply::Found(o),
-                    Ok(None) => ReplicaReply::NotFound,
-                    Err(e) => ReplicaReply::Error(e),
-                };
-                (idx, entry.primary, reply)
-            }
-        })
-        .collect();
+    let mut pending = FuturesUnordered::new();
+    let mut direct = Vec::new();
+    for (idx, entry) in plan.preflist.iter().cloned().enumerate() {
+        let store = (entry.node == inner.cfg.node_name)
+            .then(|| inner.read_stores.get(entry.partition))
+            .flatten();
+        match store {
+            Some(store) => direct.push((idx, entry, store)),
+            None => pending.push(ask_vnodes(
+                inner.clone(),
+                vec![(idx, entry)],
+                plan.key.clone(),
+            )),
+        }
+    }
+    if !direct.is_empty() {
+        pending.push(read_directly(inner.clone(), direct, plan.key.clone()));
+    }
     while !core.enough() {
         match tokio::time::timeout_at(deadline, pending.next()).await {
-            Ok(Some((idx, primary, reply))) => core.add(idx, primary, reply),
+            Ok(Some(replies)) => {
+                for (idx, primary, reply) in replies {
+                    core.add(idx, primary, reply);
+                }
+            }
             Ok(None) => break,
             Err(_) => return Err(KvError::Timeout),
         }
@@ -153,16 +154,92 @@ pub(crate) async fn read_replies(
     let inner = inner.clone();
     let allow_mult = props.allow_mult;
     tokio::spawn(async move {
-        while let Ok(Some((idx, primary, reply))) =
-            tokio::time::timeout_at(deadline, pending.next()).await
-        {
-            core.add(idx, primary, reply);
+        while let Ok(Some(replies)) = tokio::time::timeout_at(deadline, pending.next()).await {
+            for (idx, primary, reply) in replies {
+                core.add(idx, primary, reply);
+            }
         }
         if core.all_replied() {
             read_repair(&inner, &plan.key, &plan.preflist, &core, allow_mult);
         }
     });
     Ok((outcome, found))
+}
+
+/// Replies of replicas, by preference list index.
+type Replies = Vec<(usize, bool, ReplicaReply)>;
+
+fn reply_of(r: Result<Option<RiakObject>>) -> ReplicaReply {
+    match r {
+        Ok(Some(o)) => ReplicaReply::Found(o),
+        Ok(None) => ReplicaReply::NotFound,
+        Err(e) => ReplicaReply::Error(e),
+    }
+}
+
+/// Asks each vnode (here or remote) for its object, one at a time.
+fn ask_vnodes(
+    inner: Arc<Inner>,
+    entries: Vec<(usize, PrefEntry)>,
+    key: Vec<u8>,
+) -> futures_util::future::BoxFuture<'static, Replies> {
+    Box::pin(async move {
+        let mut out = Vec::with_capacity(entries.len());
+        for (idx, entry) in entries {
+            let key = key.clone();
+            let r = inner
+                .call(&entry, |reply| KvCommand::Get { key, reply })
+                .await;
+            out.push((idx, entry.primary, reply_of(r)));
+        }
+        out
+    })
+}
+
+/// Reads the local replicas straight from their stores (`ReadStores`), all
+/// in one blocking task; a store dropped meanwhile is asked through its
+/// vnode instead.
+fn read_directly(
+    inner: Arc<Inner>,
+    reads: Vec<(usize, PrefEntry, Arc<dyn rill_storage::Store>)>,
+    key: Vec<u8>,
+) -> futures_util::future::BoxFuture<'static, Replies> {
+    Box::pin(async move {
+        let entries: Vec<(usize, PrefEntry)> =
+            reads.iter().map(|(i, e, _)| (*i, e.clone())).collect();
+        let (inner2, key2) = (inner.clone(), key.clone());
+        let read = tokio::task::spawn_blocking(move || {
+            reads
+                .into_iter()
+                .map(|(idx, entry, store)| {
+                    inner2.stats.vnode_gets.incr();
+                    let r = crate::vnode::read_object(
+                        store.as_ref(),
+                        &key2,
+                        entry.partition,
+                        &inner2.stats,
+                    );
+                    (idx, entry, r)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let Ok(results) = read else {
+            return ask_vnodes(inner, entries, key).await;
+        };
+        let mut out = Vec::with_capacity(results.len());
+        let mut retry = Vec::new();
+        for (idx, entry, r) in results {
+            match r {
+                Err(KvError::StoreDropped(_)) => retry.push((idx, entry)),
+                r => out.push((idx, entry.primary, reply_of(r))),
+            }
+        }
+        if !retry.is_empty() {
+            out.extend(ask_vnodes(inner, retry, key).await);
+        }
+        out
+    })
 }
 
 fn read_repair(

@@ -7,9 +7,11 @@
 
 mod commands;
 pub mod dt_cache;
+pub mod read_stores;
 
 pub use commands::{Forwarder, KvCommand, PutOp, Reply};
 pub use dt_cache::DtCache;
+pub use read_stores::ReadStores;
 
 use crate::config::KvConfig;
 use crate::crdt::{self, Context, DataKind, DataType, DtOp};
@@ -64,14 +66,7 @@ impl KvVnode {
 
     /// The stored object; a corrupt record is reported, never served.
     fn read(&self, key: &[u8]) -> Result<Option<RiakObject>> {
-        match self.store.get(key)? {
-            None => Ok(None),
-            Some(bytes) => decode_object(&bytes).map(Some).map_err(|e| {
-                self.stats.corrupt_objects.incr();
-                tracing::error!(partition = self.partition, error = %e, "corrupt object");
-                KvError::Corrupt(e.to_string())
-            }),
-        }
+        read_object(self.store.as_ref(), key, self.partition, &self.stats)
     }
 
     /// The local copy as a base for a write: a corrupt one is replaced (the
@@ -260,6 +255,25 @@ fn apply_datatype(
     }
     dt.apply(op, actor, context, now_us)?;
     Ok(dt)
+}
+
+/// The object stored under `key` in a vnode's store; a corrupt record is
+/// counted and logged, never served. Used by the vnode and by reads that
+/// skip its thread (`ReadStores`).
+pub(crate) fn read_object(
+    store: &dyn Store,
+    key: &[u8],
+    partition: PartitionId,
+    stats: &KvStats,
+) -> Result<Option<RiakObject>> {
+    match store.get(key)? {
+        None => Ok(None),
+        Some(bytes) => decode_object(&bytes).map(Some).map_err(|e| {
+            stats.corrupt_objects.incr();
+            tracing::error!(partition, error = %e, "corrupt object");
+            KvError::Corrupt(e.to_string())
+        }),
+    }
 }
 
 fn load_or_create_actor(store: &dyn Store) -> Result<Actor> {
