@@ -31,6 +31,8 @@ pub struct KvConfig {
     /// Memory for the decoded values of recently updated large data types
     /// (see `vnode::dt_cache`), in bytes; 0 disables the cache.
     pub dt_cache_bytes: usize,
+    /// Threads serving gets straight from the local stores; 0: two per core.
+    pub read_threads: usize,
     /// The ring to start with (a cluster's, kept across restarts); None: a
     /// one-node ring of `ring_size` partitions.
     pub initial_ring: Option<rill_core::Ring>,
@@ -49,6 +51,7 @@ impl Default for KvConfig {
             warn_object_size: 5 * 1024 * 1024,
             vnode: VnodeConfig::default(),
             dt_cache_bytes: 64 * 1024 * 1024,
+            read_threads: 0,
             initial_ring: None,
         }
     }

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod list;
 pub mod object;
 pub mod put;
+pub mod read_pool;
 pub(crate) mod remote;
 pub mod request;
 pub mod service;

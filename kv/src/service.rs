@@ -76,6 +76,7 @@ pub(crate) struct Inner {
     pub stats: Arc<KvStats>,
     /// Local vnodes' stores, for gets that skip the vnode threads.
     pub read_stores: Arc<crate::vnode::ReadStores>,
+    pub read_pool: crate::read_pool::ReadPool,
     pub clock: Arc<dyn Clock>,
     /// The node-to-node RPC endpoint once this node is part of a cluster.
     pub rpc: std::sync::OnceLock<rill_core::net::Rpc>,
@@ -122,6 +123,10 @@ impl KvService {
         let stats = Arc::new(KvStats::default());
         let dt_cache = Arc::new(crate::vnode::DtCache::new(cfg.dt_cache_bytes));
         let read_stores = Arc::new(crate::vnode::ReadStores::default());
+        let read_pool = crate::read_pool::ReadPool::new(match cfg.read_threads {
+            0 => crate::read_pool::ReadPool::default_threads(),
+            n => n,
+        });
         // Open every vnode's store first so a storage failure stops start-up.
         let mut opened = std::collections::HashMap::new();
         // Owned partitions, plus any whose data is still here (fallback data
@@ -176,6 +181,7 @@ impl KvService {
                 types,
                 stats,
                 read_stores,
+                read_pool,
                 clock,
                 rpc: std::sync::OnceLock::new(),
                 handoff: std::sync::OnceLock::new(),
@@ -194,6 +200,7 @@ impl KvService {
         if let Some(rpc) = self.inner.rpc.get() {
             rpc.unregister(rill_core::net::service::KV);
         }
+        self.inner.read_pool.close();
         self.inner.vnodes.shutdown();
         if let Err(e) = self.inner.backend.sync() {
             tracing::warn!(error = %e, "final storage sync failed");

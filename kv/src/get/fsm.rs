@@ -197,7 +197,7 @@ fn ask_vnodes(
 }
 
 /// Reads the local replicas straight from their stores (`ReadStores`), all
-/// in one blocking task; a store dropped meanwhile is asked through its
+/// in one job of the read pool; a store dropped meanwhile is asked through its
 /// vnode instead.
 fn read_directly(
     inner: Arc<Inner>,
@@ -208,22 +208,24 @@ fn read_directly(
         let entries: Vec<(usize, PrefEntry)> =
             reads.iter().map(|(i, e, _)| (*i, e.clone())).collect();
         let (inner2, key2) = (inner.clone(), key.clone());
-        let read = tokio::task::spawn_blocking(move || {
-            reads
-                .into_iter()
-                .map(|(idx, entry, store)| {
-                    inner2.stats.vnode_gets.incr();
-                    let r = crate::vnode::read_object(
-                        store.as_ref(),
-                        &key2,
-                        entry.partition,
-                        &inner2.stats,
-                    );
-                    (idx, entry, r)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await;
+        let read = inner
+            .read_pool
+            .run(move || {
+                reads
+                    .into_iter()
+                    .map(|(idx, entry, store)| {
+                        inner2.stats.vnode_gets.incr();
+                        let r = crate::vnode::read_object(
+                            store.as_ref(),
+                            &key2,
+                            entry.partition,
+                            &inner2.stats,
+                        );
+                        (idx, entry, r)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
         let Ok(results) = read else {
             return ask_vnodes(inner, entries, key).await;
         };
