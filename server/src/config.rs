@@ -33,6 +33,10 @@ pub struct Config {
     pub cache_mb: u64,
     /// Memtable size per vnode (MiB).
     pub memtable_mb: u64,
+    /// Threads the vnodes run on (0: two per core).
+    pub vnode_workers: usize,
+    /// Threads serving gets from the local stores (0: two per core).
+    pub read_threads: usize,
     /// Log filter, as `RUST_LOG` (default `info`).
     pub log: String,
 }
@@ -52,6 +56,8 @@ impl Default for Config {
             delete_mode: "3000".into(),
             cache_mb: storage.cache_mb,
             memtable_mb: storage.memtable_mb,
+            vnode_workers: 0,
+            read_threads: 0,
             log: "info".into(),
         }
     }
@@ -99,6 +105,11 @@ impl Config {
             node_name: self.node.clone(),
             ring_size: self.ring_size,
             delete_mode,
+            vnode: rill_core::vnode::VnodeConfig {
+                workers: self.vnode_workers,
+                ..Default::default()
+            },
+            read_threads: self.read_threads,
             ..KvConfig::default()
         })
     }

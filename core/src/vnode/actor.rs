@@ -1,99 +1,188 @@
-//! The vnode actor: a thread, a bounded mailbox, and the vnode it owns.
+//! The vnode actor: a vnode, its bounded mailbox, and the worker thread
+//! that runs it.
+//!
+//! A node runs a few worker threads (`Scheduler`), each hosting many vnodes,
+//! as Erlang's schedulers host riak_core's vnode processes. A vnode always
+//! runs on the same worker, so its commands are handled one at a time and
+//! in order, and it may block (storage calls do). Compared with a thread
+//! per vnode this spares most thread wake-ups: a put touches three vnodes,
+//! and a busy worker takes the next command without going to sleep.
 //!
 //! Senders never block: a full mailbox is reported as `Overload` at once, as
-//! riak_core's vnode proxy does. Dropping every handle stops the thread after
-//! it has drained the mailbox.
+//! riak_core's vnode proxy does. Dropping every handle stops the vnode after
+//! its queued commands.
 
 use super::{Vnode, VnodeConfig};
 use crate::error::{CoreError, Result};
 use crate::ring::PartitionId;
-use std::sync::mpsc::{RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::thread::JoinHandle;
-use std::time::Instant;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-enum Envelope<C> {
-    Command(C),
-    Stop,
+enum Msg<V: Vnode> {
+    /// A vnode and its mailbox count (commands sent, not yet taken).
+    Start(PartitionId, V, Arc<AtomicUsize>),
+    Command(PartitionId, V::Command),
+    /// Drop the vnode (after the commands queued before), then acknowledge.
+    Stop(PartitionId, SyncSender<()>),
 }
 
-/// A handle to send commands to one running vnode.
-pub struct VnodeHandle<C: Send + 'static> {
-    partition: PartitionId,
-    tx: SyncSender<Envelope<C>>,
-    thread: Option<JoinHandle<()>>,
+thread_local! {
+    /// Set on worker threads: a handle dropped there must not wait for a
+    /// worker (possibly itself) to acknowledge the stop.
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
 }
 
-impl<C: Send + 'static> VnodeHandle<C> {
-    /// Start `vnode` on its own thread.
-    pub fn spawn<V: Vnode<Command = C>>(
-        partition: PartitionId,
-        vnode: V,
-        cfg: &VnodeConfig,
-    ) -> VnodeHandle<C> {
-        let (tx, rx) = sync_channel::<Envelope<C>>(cfg.mailbox);
-        let tick = cfg.tick_interval;
-        let thread = std::thread::Builder::new()
-            .name(format!("vnode-{partition}"))
-            .spawn(move || {
-                let mut vnode = vnode;
-                let mut next_tick = Instant::now() + tick;
-                loop {
-                    let wait = next_tick.saturating_duration_since(Instant::now());
-                    match rx.recv_timeout(wait) {
-                        Ok(Envelope::Command(c)) => {
-                            // A bug in one command must not kill the vnode:
-                            // its caller sees the reply channel dropped.
-                            let run = std::panic::AssertUnwindSafe(|| vnode.handle_command(c));
-                            if std::panic::catch_unwind(run).is_err() {
-                                tracing::error!(partition, "vnode command panicked");
-                            }
-                        }
-                        Ok(Envelope::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                        Err(RecvTimeoutError::Timeout) => {}
-                    }
-                    if Instant::now() >= next_tick {
-                        vnode.tick();
-                        next_tick = Instant::now() + tick;
-                    }
-                }
+/// The worker threads of one vnode manager.
+pub struct Scheduler<V: Vnode> {
+    workers: Vec<Mutex<Sender<Msg<V>>>>,
+    mailbox: usize,
+}
+
+impl<V: Vnode> Scheduler<V> {
+    pub fn new(cfg: &VnodeConfig) -> Scheduler<V> {
+        let n = match cfg.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            n => n,
+        };
+        let workers = (0..n)
+            .map(|i| {
+                let (tx, rx) = channel();
+                let tick = cfg.tick_interval;
+                std::thread::Builder::new()
+                    .name(format!("vnode-worker-{i}"))
+                    .spawn(move || run_worker(rx, tick))
+                    .expect("spawn vnode worker");
+                Mutex::new(tx)
             })
-            .expect("spawn vnode thread");
-        VnodeHandle {
-            partition,
-            tx,
-            thread: Some(thread),
+            .collect();
+        Scheduler {
+            workers,
+            mailbox: cfg.mailbox,
         }
     }
 
+    /// Starts `vnode` on its worker.
+    pub fn spawn(&self, partition: PartitionId, vnode: V) -> VnodeHandle<V> {
+        let worker = partition as usize % self.workers.len();
+        let tx = self.workers[worker]
+            .lock()
+            .expect("vnode worker lock")
+            .clone();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let _ = tx.send(Msg::Start(partition, vnode, queued.clone()));
+        VnodeHandle {
+            partition,
+            tx,
+            queued,
+            mailbox: self.mailbox,
+        }
+    }
+}
+
+struct Slot<V> {
+    vnode: V,
+    queued: Arc<AtomicUsize>,
+    next_tick: Instant,
+}
+
+fn run_worker<V: Vnode>(rx: Receiver<Msg<V>>, tick: Duration) {
+    ON_WORKER.with(|w| w.set(true));
+    let mut vnodes: HashMap<PartitionId, Slot<V>> = HashMap::new();
+    let mut next_due = Instant::now() + tick;
+    loop {
+        let wait = next_due.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(Msg::Start(p, vnode, queued)) => {
+                let next_tick = Instant::now() + tick;
+                let slot = Slot {
+                    vnode,
+                    queued,
+                    next_tick,
+                };
+                vnodes.insert(p, slot);
+            }
+            Ok(Msg::Command(p, cmd)) => match vnodes.get_mut(&p) {
+                Some(slot) => {
+                    slot.queued.fetch_sub(1, Ordering::AcqRel);
+                    // A bug in one command must not kill the vnode (nor the
+                    // others on this worker): its caller sees the reply
+                    // channel dropped.
+                    let run = std::panic::AssertUnwindSafe(|| slot.vnode.handle_command(cmd));
+                    if std::panic::catch_unwind(run).is_err() {
+                        tracing::error!(partition = p, "vnode command panicked");
+                    }
+                }
+                // Stopped meanwhile: dropping the command drops its reply.
+                None => drop(cmd),
+            },
+            Ok(Msg::Stop(p, ack)) => {
+                vnodes.remove(&p);
+                let _ = ack.send(());
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        if now >= next_due {
+            next_due = now + tick;
+            for (&p, slot) in vnodes.iter_mut() {
+                if now >= slot.next_tick {
+                    let run = std::panic::AssertUnwindSafe(|| slot.vnode.tick());
+                    if std::panic::catch_unwind(run).is_err() {
+                        tracing::error!(partition = p, "vnode tick panicked");
+                    }
+                    slot.next_tick = Instant::now() + tick;
+                }
+                next_due = next_due.min(slot.next_tick);
+            }
+        }
+    }
+}
+
+/// A handle to send commands to one running vnode.
+pub struct VnodeHandle<V: Vnode> {
+    partition: PartitionId,
+    tx: Sender<Msg<V>>,
+    /// Commands sent and not yet taken by the worker.
+    queued: Arc<AtomicUsize>,
+    mailbox: usize,
+}
+
+impl<V: Vnode> VnodeHandle<V> {
     pub fn partition(&self) -> PartitionId {
         self.partition
     }
 
     /// Queue a command; never blocks.
-    pub fn send(&self, cmd: C) -> Result<()> {
-        match self.tx.try_send(Envelope::Command(cmd)) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(CoreError::Overload),
-            Err(TrySendError::Disconnected(_)) => Err(CoreError::VnodeNotRunning(self.partition)),
+    pub fn send(&self, cmd: V::Command) -> Result<()> {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.mailbox {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(CoreError::Overload);
         }
+        let p = self.partition;
+        self.tx
+            .send(Msg::Command(p, cmd))
+            .map_err(|_| CoreError::VnodeNotRunning(p))
     }
 
-    /// Stop after the queued commands, and wait for the thread to end.
-    pub fn stop(mut self) {
-        self.stop_inner();
-    }
-
-    fn stop_inner(&mut self) {
-        // A blocking send: the stop must not be lost to a full mailbox.
-        let _ = self.tx.send(Envelope::Stop);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    /// Stop after the queued commands, and wait until the vnode is dropped.
+    pub fn stop(self) {
+        // Drop does it.
     }
 }
 
-impl<C: Send + 'static> Drop for VnodeHandle<C> {
+impl<V: Vnode> Drop for VnodeHandle<V> {
     fn drop(&mut self) {
-        self.stop_inner();
+        let (ack, done) = sync_channel(1);
+        if self.tx.send(Msg::Stop(self.partition, ack)).is_err() {
+            return;
+        }
+        if !ON_WORKER.with(Cell::get) {
+            let _ = done.recv();
+        }
     }
 }

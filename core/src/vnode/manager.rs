@@ -4,6 +4,7 @@
 //! On one node it holds every partition. Handoff (later) starts vnodes for
 //! partitions moving in and stops those that moved out.
 
+use super::actor::Scheduler;
 use super::{Vnode, VnodeConfig, VnodeFactory, VnodeHandle};
 use crate::error::{CoreError, Result};
 use crate::ring::PartitionId;
@@ -12,15 +13,15 @@ use std::sync::{Arc, RwLock};
 
 pub struct VnodeManager<V: Vnode> {
     factory: Arc<dyn VnodeFactory<V>>,
-    cfg: VnodeConfig,
-    running: RwLock<HashMap<PartitionId, Arc<VnodeHandle<V::Command>>>>,
+    scheduler: Scheduler<V>,
+    running: RwLock<HashMap<PartitionId, Arc<VnodeHandle<V>>>>,
 }
 
 impl<V: Vnode> VnodeManager<V> {
     pub fn new(factory: impl VnodeFactory<V>, cfg: VnodeConfig) -> Self {
         VnodeManager {
             factory: Arc::new(factory),
-            cfg,
+            scheduler: Scheduler::new(&cfg),
             running: RwLock::new(HashMap::new()),
         }
     }
@@ -34,7 +35,7 @@ impl<V: Vnode> VnodeManager<V> {
         }
         match self.factory.start(partition) {
             Ok(vnode) => {
-                let handle = VnodeHandle::spawn(partition, vnode, &self.cfg);
+                let handle = self.scheduler.spawn(partition, vnode);
                 running.insert(partition, Arc::new(handle));
                 true
             }

@@ -1,9 +1,10 @@
 //! Vnodes: one partition on one node, run as an actor that owns its storage.
 //!
-//! The application (riak_kv) implements `Vnode`; `actor` runs one on its own
-//! OS thread with a bounded mailbox (storage calls block, so they must never
-//! run on the async workers that serve sockets); `manager` starts and stops
-//! the vnodes this node owns and routes commands to them.
+//! The application (riak_kv) implements `Vnode`; `actor` runs vnodes on a
+//! few worker threads, each vnode with a bounded mailbox (storage calls
+//! block, so they must never run on the async workers that serve sockets);
+//! `manager` starts and stops the vnodes this node owns and routes commands
+//! to them.
 
 mod actor;
 mod manager;
@@ -19,7 +20,8 @@ pub trait Vnode: Send + 'static {
     /// A request; it carries its own reply channel.
     type Command: Send + 'static;
 
-    /// Handle one command. Runs on the vnode's own thread and may block.
+    /// Handle one command. Runs on the vnode's worker thread and may block
+    /// (the other vnodes of that worker wait meanwhile).
     fn handle_command(&mut self, cmd: Self::Command);
 
     /// Periodic housekeeping (e.g. reaping tombstones), called about every
@@ -39,6 +41,8 @@ pub struct VnodeConfig {
     /// Mailbox bound; a full mailbox answers `Overload` to the sender.
     pub mailbox: usize,
     pub tick_interval: Duration,
+    /// Worker threads the vnodes run on; 0: two per core.
+    pub workers: usize,
 }
 
 impl Default for VnodeConfig {
@@ -46,6 +50,7 @@ impl Default for VnodeConfig {
         VnodeConfig {
             mailbox: 10_000,
             tick_interval: Duration::from_millis(500),
+            workers: 0,
         }
     }
 }
