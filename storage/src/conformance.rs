@@ -380,6 +380,36 @@ pub(crate) fn concurrent_writers(backend: &dyn Backend) {
     );
 }
 
+/// Deferred writes: visible at once, each `done` called exactly once with
+/// Ok, from many threads; a bad key reports its error through `done`.
+pub(crate) fn deferred_puts(backend: &dyn Backend) {
+    const THREADS: u32 = 4;
+    const PER_THREAD: u32 = 50;
+    let s = backend.store("kv.13").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let (s, tx) = (Arc::clone(&s), tx.clone());
+            scope.spawn(move || {
+                for i in 0..PER_THREAD {
+                    let key = format!("d{t}-{i:03}");
+                    let tx = tx.clone();
+                    s.put_then(key.as_bytes(), b"v", Box::new(move |r| tx.send(r).unwrap()));
+                    assert_eq!(s.get(key.as_bytes()).unwrap(), Some(b"v".to_vec()));
+                }
+            });
+        }
+    });
+    drop(tx);
+    let results: Vec<_> = rx.iter().collect();
+    assert_eq!(results.len(), (THREADS * PER_THREAD) as usize);
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let long_key = vec![b'k'; crate::MAX_KEY_LEN + 1];
+    s.put_then(&long_key, b"v", Box::new(move |r| tx.send(r).unwrap()));
+    assert!(rx.recv().unwrap().is_err());
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Put(Vec<u8>, Vec<u8>),
@@ -486,7 +516,7 @@ macro_rules! conformance_tests {
             put_get_delete_overwrite, empty_keys_and_values, large_values_and_key_limits,
             batches_apply_everything, batches_are_all_or_nothing, range_bounds, prefix_scans,
             ordering_is_bytewise, drop_store_then_reopen_is_empty, store_names_and_handles,
-            writes_while_iterating, concurrent_writers);
+            writes_while_iterating, concurrent_writers, deferred_puts);
     };
     (@each $make:path; $($name:ident),*) => {
         $(
@@ -558,6 +588,7 @@ mod fjall_backend {
         super::put_get_delete_overwrite(&*backend);
         super::batches_apply_everything(&*backend);
         super::concurrent_writers(&*backend);
+        super::deferred_puts(&*backend);
     }
 
     #[test]

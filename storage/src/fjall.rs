@@ -17,8 +17,8 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
 
 use crate::commit::GroupCommit;
 use crate::{
-    Backend, Durability, KvIter, Result, StorageConfig, StorageError, Store, WriteBatch, check_key,
-    check_name, check_value, range_is_empty,
+    Backend, Durability, Durable, KvIter, Result, StorageConfig, StorageError, Store, WriteBatch,
+    check_key, check_name, check_value, range_is_empty,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -75,10 +75,11 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         durability: cfg.durability,
         commit: GroupCommit::default(),
         memtable_bytes: cfg.memtable_mb.max(1).saturating_mul(MIB),
+        syncer: Mutex::new(None),
     });
-    let flusher = match cfg.durability {
-        Durability::Sync => None,
-        Durability::Interval(every) => Some(Flusher::start(Arc::clone(&inner), every)?),
+    let (flusher, syncer) = match cfg.durability {
+        Durability::Sync => (None, Some(Syncer::start(Arc::clone(&inner))?)),
+        Durability::Interval(every) => (Some(Flusher::start(Arc::clone(&inner), every)?), None),
     };
     tracing::info!(
         path = %path.display(),
@@ -90,6 +91,7 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         inner,
         stores: Mutex::default(),
         flusher,
+        syncer,
     }))
 }
 
@@ -99,6 +101,9 @@ struct Inner {
     durability: Durability,
     commit: GroupCommit,
     memtable_bytes: u64,
+    /// Under `sync` durability: where deferred writes wait for their fsync
+    /// (`put_then`); taken when the backend closes.
+    syncer: Mutex<Option<mpsc::Sender<(u64, Durable)>>>,
 }
 
 impl Inner {
@@ -133,6 +138,7 @@ struct FjallBackend {
     inner: Arc<Inner>,
     stores: Mutex<HashMap<String, Arc<FjallStore>>>,
     flusher: Option<Flusher>,
+    syncer: Option<Syncer>,
 }
 
 impl Backend for FjallBackend {
@@ -213,8 +219,54 @@ impl Drop for FjallBackend {
         if let Some(flusher) = self.flusher.take() {
             flusher.stop();
         }
+        if let Some(syncer) = self.syncer.take() {
+            syncer.stop(&self.inner);
+        }
         if let Err(e) = self.inner.db.persist(PersistMode::SyncAll) {
             tracing::error!(error = %e, "final fsync of the storage journal failed");
+        }
+    }
+}
+
+/// Under `sync` durability, the thread deferred writes wait on: it takes
+/// every write queued so far, makes them durable with one group commit, and
+/// reports to each.
+struct Syncer {
+    thread: JoinHandle<()>,
+}
+
+impl Syncer {
+    fn start(inner: Arc<Inner>) -> Result<Self> {
+        let (tx, rx) = mpsc::channel::<(u64, Durable)>();
+        *inner.syncer.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
+        let thread = std::thread::Builder::new()
+            .name("storage-sync".into())
+            .spawn(move || {
+                // Ends when the backend takes the sender and the queue is empty.
+                while let Ok(first) = rx.recv() {
+                    let mut group = vec![first];
+                    group.extend(rx.try_iter());
+                    let ticket = group.iter().map(|(t, _)| *t).max().unwrap_or(0);
+                    let result = inner.wait_durable(ticket);
+                    for (_, done) in group {
+                        done(match &result {
+                            Ok(()) => Ok(()),
+                            Err(e) => Err(StorageError::Io(std::io::Error::other(e.to_string()))),
+                        });
+                    }
+                }
+            })?;
+        Ok(Syncer { thread })
+    }
+
+    fn stop(self, inner: &Inner) {
+        inner
+            .syncer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if self.thread.join().is_err() {
+            tracing::error!("storage sync thread panicked");
         }
     }
 }
@@ -306,6 +358,38 @@ impl Store for FjallStore {
             .insert(encode_key(key), value)
             .map_err(|e| self.error(e))?;
         self.inner.after_write()
+    }
+
+    fn put_then(&self, key: &[u8], value: &[u8], done: Durable) {
+        let written = self.alive().and_then(|()| {
+            check_key(key)?;
+            check_value(value)?;
+            self.keyspace
+                .insert(encode_key(key), value)
+                .map_err(|e| self.error(e))
+        });
+        if let Err(e) = written {
+            return done(Err(e));
+        }
+        let ticket = self.inner.commit.written();
+        if let Durability::Interval(_) = self.inner.durability {
+            return done(Ok(()));
+        }
+        let queued = {
+            let syncer = self
+                .inner
+                .syncer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match syncer.as_ref() {
+                Some(tx) => tx.send((ticket, done)).map_err(|e| e.0.1),
+                None => Err(done),
+            }
+        };
+        // The backend is closing: wait here.
+        if let Err(done) = queued {
+            done(self.inner.wait_durable(ticket));
+        }
     }
 
     fn delete(&self, key: &[u8]) -> Result<()> {

@@ -109,6 +109,10 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// Boxed ascending iterator over `(key, value)` pairs of a store.
+/// Called once a deferred write (`Store::put_then`) is durable as the
+/// backend's `Durability` asks, or has failed.
+pub type Durable = Box<dyn FnOnce(Result<()>) + Send>;
+
 pub type KvIter<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + Send + 'a>;
 
 /// One ordered byte store (a keyspace). Keys are ordered bytewise (unsigned,
@@ -125,6 +129,14 @@ pub trait Store: Send + Sync {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Stores `value` under `key`, replacing any earlier value.
     fn put(&self, key: &[u8], value: &[u8]) -> Result<()>;
+    /// `put` without waiting for durability: the write is visible to reads
+    /// when this returns, and `done` runs (here or on another thread) once
+    /// it is as durable as `put` would have made it. Under `sync`
+    /// durability a caller keeps working while the fsync of a group of
+    /// writes is under way, instead of blocking its thread on it.
+    fn put_then(&self, key: &[u8], value: &[u8], done: Durable) {
+        done(self.put(key, value));
+    }
     /// Removes `key`; removing a missing key is not an error.
     fn delete(&self, key: &[u8]) -> Result<()>;
     /// Applies every operation of the batch atomically: readers see all or none.

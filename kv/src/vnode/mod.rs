@@ -26,6 +26,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+/// What a write does to the local object.
+enum Prepared {
+    /// Nothing to store (a replicated object this vnode already had).
+    Unchanged(RiakObject),
+    Write(RiakObject),
+}
+
 pub struct KvVnode {
     partition: PartitionId,
     store: Arc<dyn Store>,
@@ -78,7 +85,35 @@ impl KvVnode {
         }
     }
 
-    fn put(&mut self, key: &[u8], op: PutOp) -> Result<RiakObject> {
+    /// Applies a write and answers once it is stored (and durable, under
+    /// `sync` durability: the worker does not wait for that, the store
+    /// answers when the group's fsync is done).
+    fn put(&mut self, key: &[u8], op: PutOp, reply: Reply<RiakObject>) {
+        let obj = match self.prepare_put(key, op) {
+            Ok(Prepared::Unchanged(obj)) => return reply.send(Ok(obj)),
+            Ok(Prepared::Write(obj)) => obj,
+            Err(e) => return reply.send(Err(e)),
+        };
+        self.stats.vnode_puts.incr();
+        let bytes = encode_object(&obj);
+        if let Some((fwd, failed)) = &self.handoff {
+            // During a handoff the write is forwarded before the next command
+            // runs, as the handoff's end relies on: wait for the store here.
+            let r = self.store.put(key, &bytes);
+            if r.is_ok() {
+                (fwd.send)(key.to_vec(), obj.clone(), failed.clone());
+            }
+            return reply.send(r.map(|()| obj).map_err(KvError::from));
+        }
+        self.store.put_then(
+            key,
+            &bytes,
+            Box::new(move |r| reply.send(r.map(|()| obj).map_err(KvError::from))),
+        );
+    }
+
+    /// The object a write leaves, or the unchanged local one.
+    fn prepare_put(&mut self, key: &[u8], op: PutOp) -> Result<Prepared> {
         let local = self.read_for_write(key)?;
         let mut obj = match op {
             PutOp::Coordinate {
@@ -153,18 +188,13 @@ impl KvVnode {
                     obj.collapse_lww();
                 }
                 if local.as_ref() == Some(&obj) {
-                    return Ok(obj);
+                    return Ok(Prepared::Unchanged(obj));
                 }
                 obj
             }
         };
         self.check_siblings(&mut obj)?;
-        self.store.put(key, &encode_object(&obj))?;
-        self.stats.vnode_puts.incr();
-        if let Some((fwd, failed)) = &self.handoff {
-            (fwd.send)(key.to_vec(), obj.clone(), failed.clone());
-        }
-        Ok(obj)
+        Ok(Prepared::Write(obj))
     }
 
     /// The join of the local data type siblings: from the cache when the
@@ -297,10 +327,7 @@ impl Vnode for KvVnode {
                 self.stats.vnode_gets.incr();
                 reply.send(self.read(&key));
             }
-            KvCommand::Put { key, op, reply } => {
-                let r = self.put(&key, op);
-                reply.send(r);
-            }
+            KvCommand::Put { key, op, reply } => self.put(&key, op, reply),
             KvCommand::Reap { key, clock, delay } => match delay {
                 None => self.reap_now(&key, &clock),
                 Some(d) => self.reaps.push((Instant::now() + d, key, clock)),
