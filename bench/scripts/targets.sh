@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The figures of docs/performance.md ("Targets"), each from fresh nodes in a
+# temporary directory: one node over PB (background-flush and sync
+# durability), one node over HTTP, three nodes on loopback, and 100,000
+# against 10,000,000 keys. For each run: throughput, p50/p99, and the
+# server CPU per operation (user + system time of every node process,
+# read from /proc, divided by the operations done).
+#
+# Usage: bench/scripts/targets.sh [SCENARIO...]
+#   scenarios: pb sync http cluster keys (default: all)
+# Environment: DURATION (seconds per run, default 15), WORKERS (64),
+#   BIG_KEYS (10000000), BASE_PORT (19000).
+# Needs a release build: cargo build --release --bin rill --bin rill-bench
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+R=./target/release
+DURATION=${DURATION:-15}
+WORKERS=${WORKERS:-64}
+BIG_KEYS=${BIG_KEYS:-10000000}
+BASE=${BASE_PORT:-19000}
+work=$(mktemp -d)
+results="$work/results.txt"
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+
+pids=()
+start_node() { # name port-offset [extra flags]
+    local name=$1 off=$2; shift 2
+    local p=$((BASE + off))
+    $R/rill start --node "$name@127.0.0.1" --data-dir "$work/$name" --http "127.0.0.1:$((p + 98))" \
+        --pb "127.0.0.1:$((p + 87))" --cluster "127.0.0.1:$((p + 99))" --log warn "$@" \
+        > "$work/$name.out" 2> "$work/$name.err" &
+    pids+=($!)
+    for _ in $(seq 1 300); do grep -q listening "$work/$name.out" && return; sleep 0.1; done
+    echo "node $name did not start" >&2; exit 1
+}
+
+stop_nodes() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    pids=()
+    rm -rf "${work:?}"/n*
+}
+
+cpu_ticks() { # total utime+stime of the node processes
+    local t=0
+    for p in "${pids[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+    echo "$t"
+}
+
+# run LABEL rill-bench-args...: one timed run, one line in $results.
+run() {
+    local label=$1; shift
+    local out="$work/out-$label"
+    local t0 t1
+    t0=$(cpu_ticks)
+    $R/rill-bench --workers "$WORKERS" --duration "$DURATION" --out "$out" "$@" > /dev/null
+    t1=$(cpu_ticks)
+    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" >> "$results" <<'PY'
+import json, sys
+label, path, t0, t1, tck = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])
+s = json.load(open(path))
+ops = s["operations"]
+n = sum(o["count"] for o in ops.values())
+errors = sum(o["errors"] for o in ops.values())
+cpu_us = (t1 - t0) / tck / max(n, 1) * 1e6
+for name, o in ops.items():
+    print(f"{label:<26} {name:<4} {o['ops_per_sec']:>9.0f} {o['p50_us']:>8} {o['p99_us']:>8} {errors:>6} {cpu_us:>9.1f}")
+PY
+    tail -n "$(python3 -c "import json;print(len(json.load(open('$out/summary.json'))['operations']))")" "$results"
+}
+
+scenario_pb() {
+    start_node n1 0
+    local pb="127.0.0.1:$((BASE + 87))"
+    $R/rill-bench --pb "$pb" --keys 100000 --value-size 1024 --preload --duration 1 --mix get=1 > /dev/null
+    run "pb-1node-interval-put" --pb "$pb" --keys 100000 --value-size 1024 --mix put=1
+    run "pb-1node-interval-get" --pb "$pb" --keys 100000 --value-size 1024 --mix get=1
+    run "pb-1node-interval-mixed" --pb "$pb" --keys 100000 --value-size 1024 --mix get=1,put=1
+    stop_nodes
+}
+
+scenario_sync() {
+    start_node n1 0 --durability sync
+    run "pb-1node-sync-put" --pb "127.0.0.1:$((BASE + 87))" --keys 100000 --value-size 1024 --mix put=1
+    stop_nodes
+}
+
+scenario_http() {
+    start_node n1 0
+    local http="127.0.0.1:$((BASE + 98))"
+    $R/rill-bench --http "$http" --keys 100000 --value-size 1024 --preload --duration 1 --mix get=1 > /dev/null
+    run "http-1node-get" --http "$http" --keys 100000 --value-size 1024 --mix get=1
+    run "http-1node-put" --http "$http" --keys 100000 --value-size 1024 --mix put=1
+    stop_nodes
+}
+
+scenario_cluster() {
+    start_node n1 0
+    start_node n2 1000
+    start_node n3 2000
+    local admin="http://127.0.0.1:$((BASE + 98))"
+    for off in 1000 2000; do
+        $R/rill admin --url "http://127.0.0.1:$((BASE + off + 98))" cluster join "127.0.0.1:$((BASE + 99))" > /dev/null
+    done
+    $R/rill admin --url "$admin" cluster plan > /dev/null
+    $R/rill admin --url "$admin" cluster commit > /dev/null
+    $R/rill admin --url "$admin" transfers --wait > /dev/null
+    local pbs="127.0.0.1:$((BASE + 87)),127.0.0.1:$((BASE + 1087)),127.0.0.1:$((BASE + 2087))"
+    $R/rill-bench --pb "$pbs" --keys 100000 --value-size 100 --preload --duration 1 --mix get=1 > /dev/null
+    run "pb-3nodes-put" --pb "$pbs" --keys 100000 --value-size 100 --mix put=1
+    run "pb-3nodes-get" --pb "$pbs" --keys 100000 --value-size 100 --mix get=1
+    stop_nodes
+}
+
+scenario_keys() {
+    for keys in 100000 "$BIG_KEYS"; do
+        start_node n1 0
+        local pb="127.0.0.1:$((BASE + 87))"
+        echo "preloading $keys keys of 100 bytes..." >&2
+        $R/rill-bench --pb "$pb" --keys "$keys" --value-size 100 --preload --duration 1 --mix get=1 > /dev/null
+        run "pb-1node-${keys}keys-mixed" --pb "$pb" --keys "$keys" --value-size 100 --mix get=1,put=1
+        stop_nodes
+    done
+}
+
+printf '%-26s %-4s %9s %8s %8s %6s %9s\n' run op "ops/s" "p50 us" "p99 us" errors "cpu us/op" | tee "$results"
+for s in "${@:-pb sync http cluster keys}"; do
+    for one in $s; do "scenario_$one"; done
+done
+echo
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
