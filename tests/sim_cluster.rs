@@ -203,9 +203,9 @@ async fn acknowledged_writes_survive_partitions_loss_and_restarts() {
     // Heal everything and let gossip and hinted handoff finish.
     net.heal();
     net.set_drop_rate(0.0);
-    for i in 0..NODES {
-        if !nodes[i].up {
-            restart(&net, &mut nodes[i], dir.path()).await;
+    for node in nodes.iter_mut() {
+        if !node.up {
+            restart(&net, node, dir.path()).await;
         }
     }
     wait_settled(&nodes, Duration::from_secs(120)).await;

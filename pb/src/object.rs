@@ -248,6 +248,33 @@ pub(crate) fn sibling_to_pb(s: &Sibling) -> RpbContent {
     }
 }
 
+/// `RpbGetBucketKeyPreflistReq` → the vnodes a request on the key uses now
+/// (partition numbers, node names, primary or fallback).
+pub(crate) async fn preflist(
+    kv: &KvService,
+    req: rill_proto::messages::RpbGetBucketKeyPreflistReq,
+) -> Result<Response, PbError> {
+    check_names(&req.bucket, Some(&req.key), req.r#type.as_deref())?;
+    let bk = BucketKey {
+        bucket_type: type_or_default(req.r#type),
+        bucket: req.bucket,
+        key: req.key,
+    };
+    let preflist = kv
+        .preflist(&bk)
+        .await?
+        .into_iter()
+        .map(|e| rill_proto::messages::RpbBucketKeyPreflistItem {
+            partition: e.partition as i64,
+            node: e.node.into_bytes(),
+            primary: e.primary,
+        })
+        .collect();
+    Ok(Response::GetBucketKeyPreflist(
+        rill_proto::messages::RpbGetBucketKeyPreflistResp { preflist },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,31 +334,4 @@ mod tests {
         assert_eq!(back.usermeta, s.meta.usermeta);
         assert_eq!(back.indexes, s.meta.indexes);
     }
-}
-
-/// `RpbGetBucketKeyPreflistReq` → the vnodes a request on the key uses now
-/// (partition numbers, node names, primary or fallback).
-pub(crate) async fn preflist(
-    kv: &KvService,
-    req: rill_proto::messages::RpbGetBucketKeyPreflistReq,
-) -> Result<Response, PbError> {
-    check_names(&req.bucket, Some(&req.key), req.r#type.as_deref())?;
-    let bk = BucketKey {
-        bucket_type: type_or_default(req.r#type),
-        bucket: req.bucket,
-        key: req.key,
-    };
-    let preflist = kv
-        .preflist(&bk)
-        .await?
-        .into_iter()
-        .map(|e| rill_proto::messages::RpbBucketKeyPreflistItem {
-            partition: e.partition as i64,
-            node: e.node.into_bytes(),
-            primary: e.primary,
-        })
-        .collect();
-    Ok(Response::GetBucketKeyPreflist(
-        rill_proto::messages::RpbGetBucketKeyPreflistResp { preflist },
-    ))
 }
