@@ -314,7 +314,7 @@ impl HandoffManager {
 /// Sends each write made during a handoff to the receiving vnode too.
 fn forwarder(rpc: rill_core::net::Rpc, job: &Job, timeout: Duration) -> Forwarder {
     let (partition, target) = (job.partition, job.target.clone());
-    // The forwarder runs on the vnode's own thread, outside the runtime.
+    // The forwarder runs on the vnode's worker thread, outside the runtime.
     let runtime = tokio::runtime::Handle::current();
     Forwarder {
         send: Arc::new(move |key, obj, failed| {

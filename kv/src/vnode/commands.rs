@@ -80,7 +80,7 @@ pub enum KvCommand {
         clock: VClock,
         delay: Option<Duration>,
     },
-    /// The vnode's store, for folds that run off the vnode thread.
+    /// The vnode's store, for folds that run off the vnode's worker.
     Store { reply: Reply<Arc<dyn Store>> },
     /// A handoff of this vnode's data begins: from now on every write is
     /// also sent to the receiving vnode (`Forwarder`), so that the fold of

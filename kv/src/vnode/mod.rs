@@ -1,4 +1,4 @@
-//! The KV vnode: one partition's objects, on the vnode's own thread.
+//! The KV vnode: one partition's objects, on the vnode's worker thread.
 //!
 //! It coordinates writes as the causal actor (its id is persisted in its own
 //! store, so a vnode whose data is lost starts over as a new actor), merges
