@@ -416,8 +416,22 @@ impl Writer {
             let res = async {
                 c.wr.write_all(&first).await?;
                 written += 1;
+                let mut yielded = false;
                 while written < WRITE_BATCH as u64 {
-                    let Ok(next) = self.rx.try_recv() else { break };
+                    let next = match self.rx.try_recv() {
+                        Ok(next) => next,
+                        // Under load more frames are on their way: let the
+                        // tasks making them run once, then send them all in
+                        // one write (each write is a syscall and a trip
+                        // through the loopback or network stack). Idle, the
+                        // queue stays empty and this costs one reschedule.
+                        Err(_) if !yielded => {
+                            yielded = true;
+                            tokio::task::yield_now().await;
+                            continue;
+                        }
+                        Err(_) => break,
+                    };
                     c.wr.write_all(&next).await?;
                     written += 1;
                 }
