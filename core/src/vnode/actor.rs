@@ -17,9 +17,9 @@ use crate::error::{CoreError, Result};
 use crate::ring::PartitionId;
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, channel, sync_channel};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 enum Msg<V: Vnode> {
@@ -38,7 +38,7 @@ thread_local! {
 
 /// The worker threads of one vnode manager.
 pub struct Scheduler<V: Vnode> {
-    workers: Vec<Mutex<Sender<Msg<V>>>>,
+    workers: Vec<Sender<Msg<V>>>,
     mailbox: usize,
 }
 
@@ -56,7 +56,7 @@ impl<V: Vnode> Scheduler<V> {
                     .name(format!("vnode-worker-{i}"))
                     .spawn(move || run_worker(rx, tick))
                     .expect("spawn vnode worker");
-                Mutex::new(tx)
+                tx
             })
             .collect();
         Scheduler {
@@ -68,10 +68,7 @@ impl<V: Vnode> Scheduler<V> {
     /// Starts `vnode` on its worker.
     pub fn spawn(&self, partition: PartitionId, vnode: V) -> VnodeHandle<V> {
         let worker = partition as usize % self.workers.len();
-        let tx = self.workers[worker]
-            .lock()
-            .expect("vnode worker lock")
-            .clone();
+        let tx = self.workers[worker].clone();
         let queued = Arc::new(AtomicUsize::new(0));
         let _ = tx.send(Msg::Start(partition, vnode, queued.clone()));
         VnodeHandle {
@@ -169,10 +166,9 @@ impl<V: Vnode> VnodeHandle<V> {
             .map_err(|_| CoreError::VnodeNotRunning(p))
     }
 
-    /// Stop after the queued commands, and wait until the vnode is dropped.
-    pub fn stop(self) {
-        // Drop does it.
-    }
+    /// Stop after the queued commands, and wait until the vnode is dropped
+    /// (what dropping the handle does).
+    pub fn stop(self) {}
 }
 
 impl<V: Vnode> Drop for VnodeHandle<V> {

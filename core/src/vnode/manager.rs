@@ -115,6 +115,7 @@ mod tests {
     enum Cmd {
         Add(u64, mpsc::Sender<(PartitionId, u64)>),
         Block(mpsc::Receiver<()>),
+        Panic,
     }
 
     impl Vnode for Counter {
@@ -128,6 +129,7 @@ mod tests {
                 Cmd::Block(rx) => {
                     let _ = rx.recv();
                 }
+                Cmd::Panic => panic!("a bug in one command"),
             }
         }
         fn is_empty(&mut self) -> bool {
@@ -166,6 +168,31 @@ mod tests {
         assert!(!m.stop(1));
         m.shutdown();
         assert!(m.running().is_empty());
+    }
+
+    #[test]
+    fn vnodes_sharing_a_worker_survive_a_panic_and_keep_their_order() {
+        let m = VnodeManager::new(
+            |partition| Ok(Counter { partition, n: 0 }),
+            VnodeConfig {
+                workers: 1,
+                ..Default::default()
+            },
+        );
+        m.ensure_started(1);
+        m.ensure_started(2);
+        let (tx, rx) = mpsc::channel();
+        m.send(1, Cmd::Add(1, tx.clone())).unwrap();
+        m.send(1, Cmd::Panic).unwrap();
+        m.send(2, Cmd::Add(10, tx.clone())).unwrap();
+        m.send(1, Cmd::Add(2, tx)).unwrap();
+        let got: Vec<_> = (0..3).map(|_| rx.recv().unwrap()).collect();
+        assert_eq!(got, vec![(1, 1), (2, 10), (1, 3)]);
+        // Stopping waits for the vnode to be dropped; the other runs on.
+        assert!(m.stop(1));
+        let (tx, rx) = mpsc::channel();
+        m.send(2, Cmd::Add(1, tx)).unwrap();
+        assert_eq!(rx.recv().unwrap(), (2, 11));
     }
 
     #[test]
