@@ -186,6 +186,16 @@ impl GetCore {
     /// a version the merge strictly dominates. Errors are repaired too (a
     /// corrupt record is replaced by the merged object).
     pub fn repairs(&self) -> Vec<usize> {
+        // The common case, replicas in agreement, needs no merge.
+        let mut clocks = self.replies.iter().map(|(_, r)| match r {
+            ReplicaReply::Found(o) => Some(&o.clock),
+            _ => None,
+        });
+        if let Some(Some(first)) = clocks.next()
+            && clocks.all(|c| c == Some(first))
+        {
+            return Vec::new();
+        }
         let Some(merged) = self.merged() else {
             return Vec::new();
         };
@@ -301,5 +311,20 @@ mod tests {
         c.add(2, true, ReplicaReply::NotFound);
         assert_eq!(c.response(), GetOutcome::Found(new));
         assert_eq!(c.repairs(), vec![1, 2]);
+    }
+
+    #[test]
+    fn agreeing_replicas_need_no_repair_but_a_missing_one_does() {
+        let o = obj(b"v", 1);
+        let mut c = GetCore::new(3, 2, 0, 3, false, true, true);
+        for i in 0..3 {
+            c.add(i, true, ReplicaReply::Found(o.clone()));
+        }
+        assert!(c.repairs().is_empty());
+        let mut c = GetCore::new(3, 2, 0, 3, false, true, true);
+        c.add(0, true, ReplicaReply::Found(o.clone()));
+        c.add(1, true, ReplicaReply::NotFound);
+        c.add(2, true, ReplicaReply::Found(o));
+        assert_eq!(c.repairs(), vec![1]);
     }
 }

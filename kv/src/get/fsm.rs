@@ -150,9 +150,17 @@ pub(crate) async fn read_replies(
     } else {
         Vec::new()
     };
+    let allow_mult = props.allow_mult;
+    if pending.is_empty() {
+        // Every replica answered (local reads come in one batch): no task
+        // needed to wait for the rest.
+        if core.all_replied() {
+            read_repair(inner, &plan.key, &plan.preflist, &core, allow_mult);
+        }
+        return Ok((outcome, found));
+    }
     // Finish in the background: the client has its answer already.
     let inner = inner.clone();
-    let allow_mult = props.allow_mult;
     tokio::spawn(async move {
         while let Ok(Some(replies)) = tokio::time::timeout_at(deadline, pending.next()).await {
             for (idx, primary, reply) in replies {
