@@ -9,7 +9,8 @@
 # Usage: bench/scripts/targets.sh [SCENARIO...]
 #   scenarios: pb sync http cluster keys (default: all)
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
-#   BIG_KEYS (10000000), BASE_PORT (19000).
+#   BIG_KEYS (10000000), BASE_PORT (19000), JSON (a file to write the rows
+#   to as a JSON array, for scripts).
 # Needs a release build: cargo build --release --bin rill --bin rill-bench
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -20,6 +21,7 @@ BIG_KEYS=${BIG_KEYS:-10000000}
 BASE=${BASE_PORT:-19000}
 work=$(mktemp -d)
 results="$work/results.txt"
+rows="$work/rows.jsonl"
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 pids=()
@@ -55,9 +57,9 @@ run() {
     t0=$(cpu_ticks)
     $R/rill-bench --workers "$WORKERS" --duration "$DURATION" --out "$out" "$@" > /dev/null
     t1=$(cpu_ticks)
-    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" >> "$results" <<'PY'
+    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" "$rows" >> "$results" <<'PY'
 import json, sys
-label, path, t0, t1, tck = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])
+label, path, t0, t1, tck, rows = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6]), sys.argv[6]
 s = json.load(open(path))
 ops = s["operations"]
 n = sum(o["count"] for o in ops.values())
@@ -65,6 +67,11 @@ errors = sum(o["errors"] for o in ops.values())
 cpu_us = (t1 - t0) / tck / max(n, 1) * 1e6
 for name, o in ops.items():
     print(f"{label:<26} {name:<4} {o['ops_per_sec']:>9.0f} {o['p50_us']:>8} {o['p99_us']:>8} {errors:>6} {cpu_us:>9.1f}")
+    row = {"run": label, "op": name, "ops_per_sec": o["ops_per_sec"], "p50_us": o["p50_us"],
+           "p99_us": o["p99_us"], "errors": errors, "server_cpu_us_per_op": round(cpu_us, 1),
+           "command": s.get("command")}
+    with open(rows, "a") as f:
+        f.write(json.dumps(row) + "\n")
 PY
     tail -n "$(python3 -c "import json;print(len(json.load(open('$out/summary.json'))['operations']))")" "$results"
 }
@@ -129,3 +136,7 @@ for s in "${@:-pb sync http cluster keys}"; do
 done
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
+if [ -n "${JSON:-}" ]; then
+    python3 -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])], indent=1))' "$rows" > "$JSON"
+    echo "rows written to $JSON"
+fi
