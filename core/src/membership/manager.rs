@@ -241,9 +241,13 @@ impl Membership {
         }
     }
 
-    /// Adopts `next` if it differs; returns the adopted state.
-    fn adopt(&self, next: ClusterState) -> Arc<ClusterState> {
+    /// Replaces the state with `f(current)`, computed under the state lock
+    /// so that no concurrent change (a merge, a local update, a join's
+    /// adoption of the cluster's state) is lost between reading and
+    /// writing; returns the adopted state.
+    fn modify(&self, f: impl FnOnce(&ClusterState) -> ClusterState) -> Arc<ClusterState> {
         let mut cur = self.state.lock().expect("state lock");
+        let next = f(&cur);
         if **cur == next {
             return cur.clone();
         }
@@ -258,17 +262,19 @@ impl Membership {
 
     /// Merges a state received from a peer.
     pub fn merge(&self, theirs: &ClusterState) -> Arc<ClusterState> {
-        let merged = self.state().reconcile(theirs);
-        self.adopt(merged)
+        self.modify(|cur| cur.reconcile(theirs))
     }
 
     /// Applies a local change and spreads it.
     pub fn update<T>(&self, f: impl FnOnce(&mut ClusterState) -> T) -> T {
-        let mut s = (*self.state()).clone();
-        let out = f(&mut s);
-        let adopted = self.adopt(s);
+        let mut out = None;
+        let adopted = self.modify(|cur| {
+            let mut s = cur.clone();
+            out = Some(f(&mut s));
+            s
+        });
         self.push_to_all(adopted);
-        out
+        out.expect("the change ran")
     }
 
     fn push_to_all(&self, state: Arc<ClusterState>) {
@@ -469,10 +475,14 @@ async fn claimant_loop(m: std::sync::Weak<Membership>) {
         if state.claimant().as_deref() != Some(m.node.as_str()) {
             continue;
         }
-        let mut next = (*state).clone();
         let me = m.node.clone();
-        if claimant::tick(&mut next, &me, |n| m.is_up(n)) {
-            let adopted = m.adopt(next);
+        let mut ticked = false;
+        let adopted = m.modify(|cur| {
+            let mut next = cur.clone();
+            ticked = claimant::tick(&mut next, &me, |n| m.is_up(n));
+            next
+        });
+        if ticked {
             m.push_to_all(adopted);
         }
     }
