@@ -45,11 +45,6 @@ impl ReadPool {
         ReadPool { shared }
     }
 
-    /// The default size: two threads per core (a read may wait on the disk).
-    pub fn default_threads() -> usize {
-        std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
-    }
-
     /// Runs `f` on a pool thread and returns its result.
     pub async fn run<T: Send + 'static>(
         &self,

@@ -124,7 +124,7 @@ impl KvService {
         let dt_cache = Arc::new(crate::vnode::DtCache::new(cfg.dt_cache_bytes));
         let read_stores = Arc::new(crate::vnode::ReadStores::default());
         let read_pool = crate::read_pool::ReadPool::new(match cfg.read_threads {
-            0 => crate::read_pool::ReadPool::default_threads(),
+            0 => rill_core::vnode::two_per_core(),
             n => n,
         });
         // Open every vnode's store first so a storage failure stops start-up.

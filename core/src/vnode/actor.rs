@@ -45,7 +45,7 @@ pub struct Scheduler<V: Vnode> {
 impl<V: Vnode> Scheduler<V> {
     pub fn new(cfg: &VnodeConfig) -> Scheduler<V> {
         let n = match cfg.workers {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            0 => super::two_per_core(),
             n => n,
         };
         let workers = (0..n)
@@ -165,10 +165,6 @@ impl<V: Vnode> VnodeHandle<V> {
             .send(Msg::Command(p, cmd))
             .map_err(|_| CoreError::VnodeNotRunning(p))
     }
-
-    /// Stop after the queued commands, and wait until the vnode is dropped
-    /// (what dropping the handle does).
-    pub fn stop(self) {}
 }
 
 impl<V: Vnode> Drop for VnodeHandle<V> {

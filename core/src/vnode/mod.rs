@@ -55,6 +55,13 @@ impl Default for VnodeConfig {
     }
 }
 
+/// The default size of the node's pools of blocking threads (vnode workers,
+/// the read pool): two per core, so that one thread waiting on the disk
+/// leaves its core to another.
+pub fn two_per_core() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}
+
 /// What the manager needs to build a vnode for a partition.
 /// Building a vnode may fail (its storage cannot be opened): the error
 /// text is logged and the partition stays without a vnode.
