@@ -29,7 +29,8 @@ pub struct Config {
     pub sync_interval_ms: u64,
     /// `keep`, `immediate`, or a delay in milliseconds (default 3000).
     pub delete_mode: String,
-    /// Storage cache size (MiB).
+    /// Block cache shared by the node's stores (MiB); 0 (the default): a
+    /// quarter of the memory, see [`auto_cache_mb`].
     pub cache_mb: u64,
     /// Memtable size per vnode (MiB).
     pub memtable_mb: u64,
@@ -54,7 +55,7 @@ impl Default for Config {
             durability: "interval".into(),
             sync_interval_ms: 10,
             delete_mode: "3000".into(),
-            cache_mb: storage.cache_mb,
+            cache_mb: 0,
             memtable_mb: storage.memtable_mb,
             vnode_workers: 0,
             read_threads: 0,
@@ -79,7 +80,10 @@ impl Config {
         };
         Ok(StorageConfig {
             durability,
-            cache_mb: self.cache_mb,
+            cache_mb: match self.cache_mb {
+                0 => auto_cache_mb(crate::memory::total_bytes()),
+                mb => mb,
+            },
             memtable_mb: self.memtable_mb,
         })
     }
@@ -115,6 +119,15 @@ impl Config {
     }
 }
 
+/// The block cache when none is configured: a quarter of the memory (of
+/// the machine, or of the container's limit), at least 64 MiB. Reads that
+/// miss it cost a `pread` and a block decode each, several per get, so
+/// a working set that fits is worth a lot (docs/decisions/0006).
+pub fn auto_cache_mb(total_bytes: Option<u64>) -> u64 {
+    const FLOOR_MB: u64 = 64;
+    total_bytes.map_or(FLOOR_MB, |b| (b / 4 >> 20).max(FLOOR_MB))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +143,16 @@ mod tests {
             c.storage().unwrap().durability,
             Durability::Interval(_)
         ));
+    }
+
+    #[test]
+    fn the_cache_defaults_to_a_quarter_of_memory() {
+        assert_eq!(auto_cache_mb(Some(24 << 30)), 6 << 10);
+        assert_eq!(auto_cache_mb(Some(128 << 20)), 64);
+        assert_eq!(auto_cache_mb(None), 64);
+        let c: Config = toml::from_str("cache_mb = 100").unwrap();
+        assert_eq!(c.storage().unwrap().cache_mb, 100);
+        assert!(Config::default().storage().unwrap().cache_mb >= 64);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod memory;
 pub mod node;
 
 pub use config::Config;

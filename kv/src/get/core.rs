@@ -136,10 +136,15 @@ impl GetCore {
             ReplicaReply::Found(o) => Some(o),
             _ => None,
         });
-        let first = objs.next()?.clone();
-        // Data types merge by type: their collapsed siblings must not be
-        // dropped by the object merge (read repair sends this object).
-        let mut merged = objs.fold(first, |acc, o| crate::dt::merge_datatype(&acc, o));
+        let mut merged = objs.next()?.clone();
+        for o in objs {
+            // Replicas usually agree: an equal object adds nothing.
+            if *o != merged {
+                // Data types merge by type: their collapsed siblings must not
+                // be dropped by the object merge (read repair sends this).
+                merged = crate::dt::merge_datatype(&merged, o);
+            }
+        }
         if !self.allow_mult {
             merged.collapse_lww();
         }

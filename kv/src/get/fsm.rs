@@ -219,18 +219,12 @@ fn read_directly(
         let read = inner
             .read_pool
             .run(move || {
+                let stores = reads.iter().map(|(_, e, s)| (s.as_ref(), e.partition));
+                let objects = crate::vnode::read_replicas(stores, &key2, &inner2.stats);
                 reads
                     .into_iter()
-                    .map(|(idx, entry, store)| {
-                        inner2.stats.vnode_gets.incr();
-                        let r = crate::vnode::read_object(
-                            store.as_ref(),
-                            &key2,
-                            entry.partition,
-                            &inner2.stats,
-                        );
-                        (idx, entry, r)
-                    })
+                    .zip(objects)
+                    .map(|((idx, entry, _), r)| (idx, entry, r))
                     .collect::<Vec<_>>()
             })
             .await;
