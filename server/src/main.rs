@@ -12,6 +12,20 @@ use std::path::PathBuf;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc's option enum.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Keeps freed memory for reuse instead of returning it to the OS. By
+/// default mimalloc returns pages a second after they are freed; memtables,
+/// evicted cache blocks and compaction buffers churn faster than that, and
+/// each page given back was faulted in and zeroed again (as a 2 MiB huge
+/// page), which took a quarter of a node's CPU with 10 million keys. The
+/// node's memory is bounded by its caches instead (docs/decisions/0006).
+fn keep_freed_memory() {
+    // SAFETY: called before any other thread exists, as mimalloc asks.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
 #[derive(Parser)]
 #[command(
     name = "rill",
@@ -142,13 +156,22 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Start(args) => start(args).await,
-        Command::Admin(args) => rill::admin::run(args).await,
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
     };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Start(args) => start(args).await,
+            Command::Admin(args) => rill::admin::run(args).await,
+        }
+    });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
