@@ -286,74 +286,78 @@ pub(crate) async fn call(
     }
 }
 
-/// A vnode command for a vnode on another node, as a wire message. The
-/// reply channel stays here and is answered when the remote answers.
+/// A vnode command for a vnode on another node, as a wire message, sent in
+/// a task of its own (for casts). The reply channel stays here and is
+/// answered when the remote answers.
 pub(crate) fn forward_command(inner: &Arc<Inner>, rpc: Rpc, entry: PrefEntry, cmd: KvCommand) {
-    let timeout = inner.cfg.default_timeout;
+    tokio::spawn(forward(inner.cfg.default_timeout, rpc, entry, cmd));
+}
+
+/// `forward_command` in the caller's task: a call that waits for the answer
+/// anyway saves a task and two wake-ups per remote replica.
+pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: KvCommand) {
     let p = entry.partition;
-    tokio::spawn(async move {
-        let node = entry.node;
-        match cmd {
-            KvCommand::Get { key, reply } => {
-                let msg = KvWire::Get {
-                    partition: p,
-                    key: ByteBuf::from(key),
-                };
-                let r = call(&rpc, &node, &msg, timeout)
-                    .await
-                    .and_then(|r| match r {
-                        KvWireReply::Object(None) => Ok(None),
-                        KvWireReply::Object(Some(b)) => decode_object(&b)
-                            .map(Some)
-                            .map_err(|e| KvError::Corrupt(e.to_string())),
-                        other => Err(KvError::Storage(format!("unexpected reply {other:?}"))),
-                    });
-                reply.send(r);
-            }
-            KvCommand::Put {
-                key,
-                op:
-                    PutOp::Replicate {
-                        object,
-                        allow_mult,
-                        last_write_wins,
-                    },
-                reply,
-            } => {
-                let msg = KvWire::Replicate {
-                    partition: p,
-                    key: ByteBuf::from(key),
-                    object: ByteBuf::from(encode_object(&object)),
+    let node = entry.node;
+    match cmd {
+        KvCommand::Get { key, reply } => {
+            let msg = KvWire::Get {
+                partition: p,
+                key: ByteBuf::from(key),
+            };
+            let r = call(&rpc, &node, &msg, timeout)
+                .await
+                .and_then(|r| match r {
+                    KvWireReply::Object(None) => Ok(None),
+                    KvWireReply::Object(Some(b)) => decode_object(&b)
+                        .map(Some)
+                        .map_err(|e| KvError::Corrupt(e.to_string())),
+                    other => Err(KvError::Storage(format!("unexpected reply {other:?}"))),
+                });
+            reply.send(r);
+        }
+        KvCommand::Put {
+            key,
+            op:
+                PutOp::Replicate {
+                    object,
                     allow_mult,
                     last_write_wins,
-                };
-                let r = call(&rpc, &node, &msg, timeout).await.map(|_| *object);
-                reply.send(r);
-            }
-            KvCommand::Put { reply, .. } => reply.send(Err(KvError::Storage(
-                "a write is coordinated only by a local vnode".into(),
-            ))),
-            KvCommand::Reap { key, clock, delay } => {
-                let msg = KvWire::Reap {
-                    partition: p,
-                    key: ByteBuf::from(key),
-                    clock,
-                    delay_ms: delay.map(|d| d.as_millis() as u64),
-                };
-                let _ = call(&rpc, &node, &msg, timeout).await;
-            }
-            KvCommand::Store { reply } => reply.send(Err(KvError::Storage(
-                "a remote vnode's store cannot be borrowed".into(),
-            ))),
-            KvCommand::HandoffData { reply, .. } => reply.send(Err(KvError::Storage(
-                "handoff data goes through the handoff service".into(),
-            ))),
-            KvCommand::HandoffEnd { reply } => reply.send(Err(KvError::Storage(
-                "handoffs are run by the sending node".into(),
-            ))),
-            KvCommand::HandoffStart { .. } => {}
+                },
+            reply,
+        } => {
+            let msg = KvWire::Replicate {
+                partition: p,
+                key: ByteBuf::from(key),
+                object: ByteBuf::from(encode_object(&object)),
+                allow_mult,
+                last_write_wins,
+            };
+            let r = call(&rpc, &node, &msg, timeout).await.map(|_| *object);
+            reply.send(r);
         }
-    });
+        KvCommand::Put { reply, .. } => reply.send(Err(KvError::Storage(
+            "a write is coordinated only by a local vnode".into(),
+        ))),
+        KvCommand::Reap { key, clock, delay } => {
+            let msg = KvWire::Reap {
+                partition: p,
+                key: ByteBuf::from(key),
+                clock,
+                delay_ms: delay.map(|d| d.as_millis() as u64),
+            };
+            let _ = call(&rpc, &node, &msg, timeout).await;
+        }
+        KvCommand::Store { reply } => reply.send(Err(KvError::Storage(
+            "a remote vnode's store cannot be borrowed".into(),
+        ))),
+        KvCommand::HandoffData { reply, .. } => reply.send(Err(KvError::Storage(
+            "handoff data goes through the handoff service".into(),
+        ))),
+        KvCommand::HandoffEnd { reply } => reply.send(Err(KvError::Storage(
+            "handoffs are run by the sending node".into(),
+        ))),
+        KvCommand::HandoffStart { .. } => {}
+    }
 }
 
 /// Serves KV messages from other nodes.

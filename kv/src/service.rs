@@ -450,7 +450,8 @@ impl Inner {
                 .rpc
                 .get()
                 .ok_or_else(|| KvError::Storage(format!("node {} unreachable", entry.node)))?;
-            crate::remote::forward_command(self, rpc.clone(), entry.clone(), make(reply));
+            let timeout = self.cfg.default_timeout;
+            crate::remote::forward(timeout, rpc.clone(), entry.clone(), make(reply)).await;
             return rx.await.map_err(|_| KvError::ShuttingDown)?;
         }
         // A fallback vnode starts on first use.

@@ -7,7 +7,7 @@
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rill_core::net::{Envelope, Transport};
+use rill_core::net::{Envelope, Inbound, Refused, Transport};
 use rill_core::{CoreError, NodeName};
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -55,7 +55,7 @@ struct State {
 
 struct Node {
     addr: SocketAddr,
-    inbound: Option<mpsc::Sender<Envelope>>,
+    inbound: Option<Inbound>,
     crashed: bool,
     /// Bumped by `crash`; a message in flight to an older epoch is lost.
     epoch: u64,
@@ -235,12 +235,12 @@ impl Transport for SimTransport {
         }
         if to == &self.node {
             // Never on the network, so never faulty.
-            let tx = me.inbound.clone();
+            let inbound = me.inbound.clone();
             drop(s);
-            let tx = tx.ok_or_else(|| CoreError::Unreachable(to.clone()))?;
-            return tx.try_send(env).map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => CoreError::Overload,
-                mpsc::error::TrySendError::Closed(_) => CoreError::Unreachable(to.clone()),
+            let inbound = inbound.ok_or_else(|| CoreError::Unreachable(to.clone()))?;
+            return inbound(env).map_err(|r| match r {
+                Refused::Full(_) => CoreError::Overload,
+                Refused::Closed => CoreError::Unreachable(to.clone()),
             });
         }
         let Some(dst) = s.nodes.get(to) else {
@@ -295,9 +295,9 @@ impl Transport for SimTransport {
         self.net.lock().nodes.get(node).map(|n| n.addr)
     }
 
-    fn set_inbound(&self, tx: mpsc::Sender<Envelope>) {
+    fn set_inbound(&self, inbound: Inbound) {
         if let Some(n) = self.net.lock().nodes.get_mut(&self.node) {
-            n.inbound = Some(tx);
+            n.inbound = Some(inbound);
         }
     }
 
@@ -318,7 +318,7 @@ async fn run_link(
     while let Some(d) = rx.recv().await {
         tokio::time::sleep_until(d.due).await;
         let Some(net) = net.upgrade() else { return };
-        let tx = {
+        let inbound = {
             let mut s = net.lock();
             let ok = s.can_talk(&from, &to);
             let dst = s.nodes.get_mut(&to).expect("link to a known node");
@@ -327,18 +327,21 @@ async fn run_link(
                 continue;
             }
             dst.heard.insert(from.clone(), Instant::now());
-            let tx = dst.inbound.clone();
-            if tx.is_some() {
+            let inbound = dst.inbound.clone();
+            if inbound.is_some() {
                 s.stats.delivered += 1;
             } else {
                 s.stats.dropped += 1;
             }
-            tx
+            inbound
         };
         drop(net);
-        if let Some(tx) = tx {
-            // Waiting here is the link's back-pressure, as on a TCP stream.
-            let _ = tx.send(d.env).await;
+        let Some(inbound) = inbound else { continue };
+        let mut env = d.env;
+        // Waiting here is the link's back-pressure, as on a TCP stream.
+        while let Err(Refused::Full(back)) = inbound(env) {
+            env = back;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 }

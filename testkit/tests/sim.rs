@@ -149,7 +149,7 @@ async fn sim_delays_keep_each_link_in_order() {
     let ta = net.transport("a");
     let tb = net.transport("b");
     let (tx, mut rx) = mpsc::channel(1024);
-    tb.set_inbound(tx);
+    tb.set_inbound(rill_core::net::inbound_channel(tx));
     net.set_delay(Duration::from_millis(0), Duration::from_millis(20));
     for i in 0..200u32 {
         let env = Envelope {
@@ -204,7 +204,7 @@ async fn survivors(seed: u64) -> Vec<u32> {
     let ta = net.transport("a");
     let tb = net.transport("b");
     let (tx, mut rx) = mpsc::channel(1024);
-    tb.set_inbound(tx);
+    tb.set_inbound(rill_core::net::inbound_channel(tx));
     net.set_drop_rate(0.5);
     for i in 0..200u32 {
         let env = Envelope {

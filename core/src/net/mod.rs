@@ -17,6 +17,7 @@ use crate::ring::NodeName;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -83,6 +84,33 @@ pub enum Msg {
     },
 }
 
+/// Where a transport hands each envelope it receives. It runs on the
+/// receiving task (a connection's reader), so it must not block; handing
+/// over directly saves a task hop per message.
+pub type Inbound = Arc<dyn Fn(Envelope) -> std::result::Result<(), Refused> + Send + Sync>;
+
+/// Why an `Inbound` did not take an envelope.
+#[derive(Debug)]
+pub enum Refused {
+    /// Saturated for now: the envelope comes back. A TCP reader waits and
+    /// offers it again, which pushes back on the sender through TCP; a
+    /// local send answers `Overload`.
+    Full(Envelope),
+    /// The receiver is gone; the envelope is dropped.
+    Closed,
+}
+
+/// An `Inbound` that queues into a channel, for receivers that want one
+/// (tests, simple tools).
+pub fn inbound_channel(tx: mpsc::Sender<Envelope>) -> Inbound {
+    Arc::new(move |env| {
+        tx.try_send(env).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(env) => Refused::Full(env),
+            mpsc::error::TrySendError::Closed(_) => Refused::Closed,
+        })
+    })
+}
+
 /// Moves envelopes between nodes. Implemented by `TcpTransport` and by the
 /// simulated network in `rill-testkit`.
 ///
@@ -93,8 +121,8 @@ pub trait Transport: Send + Sync + 'static {
     fn local(&self) -> &NodeName;
 
     /// Queues `env` for `to` without blocking. `to == local()` is delivered
-    /// straight to this node's inbound channel. Errors: `Unreachable` (no
-    /// address known, peer refusing connections, no inbound channel),
+    /// straight to this node's inbound receiver. Errors: `Unreachable` (no
+    /// address known, peer refusing connections, no inbound receiver),
     /// `Overload` (the peer's queue is full), `Codec`, `Shutdown`.
     fn send(&self, to: &NodeName, env: Envelope) -> Result<()>;
 
@@ -104,9 +132,9 @@ pub trait Transport: Send + Sync + 'static {
     /// The address known for `node`, from `set_peer_addr` or its `Hello`.
     fn peer_addr(&self, node: &NodeName) -> Option<SocketAddr>;
 
-    /// Where received envelopes go (replaces any previous channel). `Hello`
+    /// Where received envelopes go (replaces any previous receiver). `Hello`
     /// frames are consumed by the transport and never delivered.
-    fn set_inbound(&self, tx: mpsc::Sender<Envelope>);
+    fn set_inbound(&self, inbound: Inbound);
 
     /// When a frame from `node` last arrived: the raw input of a failure
     /// detector. `tokio::time::Instant`, so paused test clocks apply.

@@ -2,10 +2,12 @@
 //!
 //! `Rpc` numbers requests, keeps a pending reply slot per call until its
 //! reply or deadline, and runs each incoming request in its own task with
-//! the handler registered for its service. Late and duplicate replies are
-//! ignored. What a payload means is up to the service's owner.
+//! the handler registered for its service. Envelopes are taken on the
+//! transport's receiving task: a reply completes its call there, a request
+//! starts its task there. Late and duplicate replies are ignored. What a
+//! payload means is up to the service's owner.
 
-use super::{Envelope, Msg, ServiceId, Transport, service};
+use super::{Envelope, Msg, Refused, ServiceId, Transport, service};
 use crate::error::{CoreError, Result};
 use crate::ring::NodeName;
 use futures_util::FutureExt;
@@ -15,11 +17,11 @@ use serde_bytes::ByteBuf;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 use tokio::runtime::Handle;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -32,14 +34,14 @@ pub type Handler = Arc<
         + Sync,
 >;
 
-/// Envelopes waiting for the dispatcher; beyond this, local sends answer
-/// `Overload` and TCP readers wait.
-const INBOUND_QUEUE: usize = 4096;
+/// Requests and casts being handled at once; beyond this, local sends
+/// answer `Overload` and TCP readers wait.
+pub(crate) const MAX_IN_FLIGHT: usize = 4096;
 
 type ReplySlot = oneshot::Sender<std::result::Result<Vec<u8>, String>>;
 
-/// A node's RPC endpoint. Cheap to clone; the dispatcher task stops once
-/// every clone is dropped.
+/// A node's RPC endpoint. Cheap to clone; the transport stops delivering
+/// to it once every clone is dropped.
 #[derive(Clone)]
 pub struct Rpc {
     inner: Arc<Inner>,
@@ -50,14 +52,15 @@ struct Inner {
     handlers: RwLock<HashMap<ServiceId, Handler>>,
     pending: Mutex<HashMap<u64, ReplySlot>>,
     next_id: AtomicU64,
+    /// Requests and casts whose handler is running.
+    in_flight: AtomicUsize,
     runtime: Handle,
 }
 
 impl Rpc {
-    /// Takes over `transport`'s inbound channel and answers `service::PING`.
+    /// Takes over `transport`'s inbound receiver and answers `service::PING`.
     /// Must be called inside a tokio runtime.
     pub fn new(transport: Arc<dyn Transport>) -> Rpc {
-        let (tx, rx) = mpsc::channel(INBOUND_QUEUE);
         // A random start keeps a restarted node's ids apart from replies
         // still addressed to its previous run.
         let first_id = rand::rng().random::<u64>() >> 1;
@@ -66,12 +69,15 @@ impl Rpc {
             handlers: RwLock::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(first_id),
+            in_flight: AtomicUsize::new(0),
             runtime: Handle::current(),
         });
         let rpc = Rpc { inner };
         rpc.register_fn(service::PING, |_, _| async { Ok(Vec::new()) });
-        rpc.inner.transport.set_inbound(tx);
-        tokio::spawn(dispatch(Arc::downgrade(&rpc.inner), rx));
+        let weak = Arc::downgrade(&rpc.inner);
+        rpc.inner
+            .transport
+            .set_inbound(Arc::new(move |env| receive(&weak, env)));
         rpc
     }
 
@@ -194,51 +200,71 @@ impl Drop for PendingSlot<'_> {
     }
 }
 
-async fn dispatch(inner: Weak<Inner>, mut rx: mpsc::Receiver<Envelope>) {
-    while let Some(env) = rx.recv().await {
-        let Some(inner) = inner.upgrade() else { return };
-        let from = env.from;
-        match env.msg {
-            Msg::Request {
-                id,
-                service,
-                payload,
-            } => {
-                let handler = inner.handler(service);
-                let transport = inner.transport.clone();
-                inner.runtime.spawn(async move {
-                    let result = run_handler(handler, service, from.clone(), payload).await;
-                    let reply = Envelope {
-                        from: transport.local().clone(),
-                        msg: Msg::Reply {
-                            id,
-                            result: result.map(ByteBuf::from),
-                        },
-                    };
-                    if let Err(e) = transport.send(&from, reply) {
-                        debug!(to = %from, id, error = %e, "reply not sent");
-                    }
-                });
-            }
-            Msg::Reply { id, result } => {
-                let slot = inner.pending.lock().expect("pending lock").remove(&id);
-                match slot {
-                    Some(slot) => {
-                        let _ = slot.send(result.map(ByteBuf::into_vec));
-                    }
-                    None => debug!(from = %from, id, "late or duplicate reply ignored"),
+/// Takes one received envelope (see `Inbound`): completes a call, or starts
+/// the handler of a request or cast in a task of its own.
+fn receive(inner: &Weak<Inner>, env: Envelope) -> std::result::Result<(), Refused> {
+    let Some(inner) = inner.upgrade() else {
+        return Err(Refused::Closed);
+    };
+    let from = env.from.clone();
+    let (service, payload, reply_id) = match env.msg {
+        Msg::Reply { id, result } => {
+            let slot = inner.pending.lock().expect("pending lock").remove(&id);
+            match slot {
+                Some(slot) => {
+                    let _ = slot.send(result.map(ByteBuf::into_vec));
                 }
+                None => debug!(from = %from, id, "late or duplicate reply ignored"),
             }
-            Msg::Cast { service, payload } => {
-                let handler = inner.handler(service);
-                inner.runtime.spawn(async move {
-                    if let Err(e) = run_handler(handler, service, from.clone(), payload).await {
-                        debug!(from = %from, service, error = %e, "cast failed");
-                    }
-                });
-            }
-            Msg::Hello { .. } => {}
+            return Ok(());
         }
+        Msg::Hello { .. } => return Ok(()),
+        Msg::Request { service, .. } | Msg::Cast { service, .. }
+            if inner.in_flight.load(Ordering::Relaxed) >= MAX_IN_FLIGHT =>
+        {
+            debug!(from = %from, service, "too many requests in flight; refused for now");
+            return Err(Refused::Full(env));
+        }
+        Msg::Request {
+            id,
+            service,
+            payload,
+        } => (service, payload, Some(id)),
+        Msg::Cast { service, payload } => (service, payload, None),
+    };
+    let handler = inner.handler(service);
+    let transport = inner.transport.clone();
+    inner.in_flight.fetch_add(1, Ordering::Relaxed);
+    let guard = InFlight(inner.clone());
+    inner.runtime.spawn(async move {
+        let _guard = guard;
+        let result = run_handler(handler, service, from.clone(), payload).await;
+        let Some(id) = reply_id else {
+            if let Err(e) = result {
+                debug!(from = %from, service, error = %e, "cast failed");
+            }
+            return;
+        };
+        let reply = Envelope {
+            from: transport.local().clone(),
+            msg: Msg::Reply {
+                id,
+                result: result.map(ByteBuf::from),
+            },
+        };
+        if let Err(e) = transport.send(&from, reply) {
+            debug!(to = %from, id, error = %e, "reply not sent");
+        }
+    });
+    Ok(())
+}
+
+/// Counts a running handler until dropped (however its task ends).
+struct InFlight(Arc<Inner>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

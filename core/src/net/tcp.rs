@@ -3,11 +3,11 @@
 //! Each peer gets one outbound connection, fed by a bounded queue and a
 //! writer task that connects on demand and backs off after failures.
 //! Accepted connections are read-only: they start with `Hello` and carry
-//! frames to the inbound channel. Replies travel on the replier's own
+//! frames to the inbound receiver. Replies travel on the replier's own
 //! outbound connection, to the address the requester announced.
 
 use super::frame::{self, PROTOCOL_VERSION};
-use super::{Envelope, Msg, Transport};
+use super::{Envelope, Inbound, Msg, Refused, Transport};
 use crate::error::{CoreError, Result};
 use crate::ring::NodeName;
 use bytes::Bytes;
@@ -100,7 +100,7 @@ pub struct TcpTransport {
     hello: Bytes,
     runtime: Handle,
     peers: Mutex<HashMap<NodeName, Peer>>,
-    inbound: RwLock<Option<mpsc::Sender<Envelope>>>,
+    inbound: RwLock<Option<Inbound>>,
     heard: Mutex<HashMap<NodeName, Instant>>,
     counters: Arc<Counters>,
     stop: CancellationToken,
@@ -211,11 +211,11 @@ impl TcpTransport {
     }
 
     fn deliver_local(&self, env: Envelope) -> Result<()> {
-        let tx = self.inbound.read().expect("inbound lock").clone();
-        let tx = tx.ok_or_else(|| CoreError::Unreachable(self.local.clone()))?;
-        tx.try_send(env).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => CoreError::Overload,
-            mpsc::error::TrySendError::Closed(_) => CoreError::Unreachable(self.local.clone()),
+        let inbound = self.inbound_receiver();
+        let inbound = inbound.ok_or_else(|| CoreError::Unreachable(self.local.clone()))?;
+        inbound(env).map_err(|r| match r {
+            Refused::Full(_) => CoreError::Overload,
+            Refused::Closed => CoreError::Unreachable(self.local.clone()),
         })
     }
 
@@ -269,7 +269,7 @@ impl TcpTransport {
             .insert(node.clone(), Instant::now());
     }
 
-    fn inbound_sender(&self) -> Option<mpsc::Sender<Envelope>> {
+    fn inbound_receiver(&self) -> Option<Inbound> {
         self.inbound.read().expect("inbound lock").clone()
     }
 }
@@ -316,9 +316,9 @@ impl Transport for TcpTransport {
         Some(addr)
     }
 
-    fn set_inbound(&self, tx: mpsc::Sender<Envelope>) {
+    fn set_inbound(&self, inbound: Inbound) {
         if !self.stop.is_cancelled() {
-            *self.inbound.write().expect("inbound lock") = Some(tx);
+            *self.inbound.write().expect("inbound lock") = Some(inbound);
         }
     }
 
@@ -588,19 +588,32 @@ async fn serve_inbound(
         if matches!(env.msg, Msg::Hello { .. }) {
             continue;
         }
-        let tx = tt.inbound_sender();
+        let inbound = tt.inbound_receiver();
         drop(tt);
-        match tx {
-            // Waiting here pushes back on the sender through TCP.
-            Some(tx) => {
-                if tx.send(env).await.is_err() {
-                    debug!(peer = %peer, "inbound channel closed; frame dropped");
+        let Some(inbound) = inbound else {
+            debug!(peer = %peer, "no inbound receiver; frame dropped");
+            continue;
+        };
+        let mut env = env;
+        loop {
+            match inbound(env) {
+                Ok(()) => break,
+                // Waiting here pushes back on the sender through TCP.
+                Err(Refused::Full(back)) => {
+                    env = back;
+                    tokio::time::sleep(INBOUND_RETRY).await;
+                }
+                Err(Refused::Closed) => {
+                    debug!(peer = %peer, "inbound receiver closed; frame dropped");
+                    break;
                 }
             }
-            None => debug!(peer = %peer, "no inbound channel; frame dropped"),
         }
     }
 }
+
+/// How long a reader waits before offering a refused envelope again.
+const INBOUND_RETRY: Duration = Duration::from_millis(1);
 
 fn read_envelope(
     next: Option<io::Result<bytes::BytesMut>>,

@@ -362,3 +362,33 @@ async fn net_ten_thousand_rpcs() {
     assert_eq!(total, (n / 32 * 32) as usize);
     assert_eq!(a.pending_calls(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_requests_in_flight_are_bounded() {
+    const HOLD: ServiceId = 103;
+    let (ta, a) = node("a").await;
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let gate = release.clone();
+    a.register_fn(HOLD, move |_, _| {
+        let gate = gate.clone();
+        async move {
+            let _permit = gate.acquire().await.map_err(|e| e.to_string())?;
+            Ok(Vec::new())
+        }
+    });
+    let cast = || Envelope {
+        from: name("a"),
+        msg: Msg::Cast {
+            service: HOLD,
+            payload: Vec::new(),
+        },
+    };
+    // Casts to itself go straight to the Rpc, which refuses once the bound
+    // of running handlers is reached, and accepts again as they finish.
+    for _ in 0..rpc::MAX_IN_FLIGHT {
+        ta.send(&name("a"), cast()).unwrap();
+    }
+    assert_eq!(ta.send(&name("a"), cast()), Err(CoreError::Overload));
+    release.add_permits(rpc::MAX_IN_FLIGHT);
+    eventually(|| ta.send(&name("a"), cast()).is_ok()).await;
+}

@@ -436,7 +436,9 @@ mod tests {
     #[test]
     fn read_replicas_answers_as_read_object_does() {
         let backend = rill_storage::memory();
-        let stores: Vec<_> = (0..5).map(|i| backend.store(&format!("kv.{i}")).unwrap()).collect();
+        let stores: Vec<_> = (0..5)
+            .map(|i| backend.store(&format!("kv.{i}")).unwrap())
+            .collect();
         let (a, b) = (obj(b"a", 1), obj(b"b", 2));
         let key = b"k";
         stores[0].put(key, &encode_object(&a)).unwrap();
@@ -445,10 +447,20 @@ mod tests {
         stores[3].put(key, b"\x01garbage").unwrap();
         let stats = KvStats::default();
         let got = read_replicas(stores.iter().map(|s| (s.as_ref(), 7)), key, &stats);
-        let want: Vec<_> =
-            stores.iter().map(|s| read_object(s.as_ref(), key, 7, &stats).ok()).collect();
-        assert_eq!(got.iter().map(|r| r.as_ref().ok().cloned()).collect::<Vec<_>>(), want);
-        assert_eq!(want[..3], [Some(Some(a.clone())), Some(Some(a)), Some(Some(b))]);
+        let want: Vec<_> = stores
+            .iter()
+            .map(|s| read_object(s.as_ref(), key, 7, &stats).ok())
+            .collect();
+        assert_eq!(
+            got.iter()
+                .map(|r| r.as_ref().ok().cloned())
+                .collect::<Vec<_>>(),
+            want
+        );
+        assert_eq!(
+            want[..3],
+            [Some(Some(a.clone())), Some(Some(a)), Some(Some(b))]
+        );
         assert!(matches!(got[3], Err(KvError::Corrupt(_))));
         assert_eq!(got[4].as_ref().ok(), Some(&None));
     }
