@@ -88,8 +88,9 @@ pub(crate) async fn get(kv: &KvService, req: RpbGetReq) -> Result<Response, PbEr
     };
     let resp = match kv.get(bk, opts).await? {
         GetResult::Found(obj) => RpbGetResp {
-            content: obj.siblings.iter().map(sibling_to_pb).collect(),
             vclock: Some(encode_context(&obj.clock)),
+            // The values move into the reply rather than being copied.
+            content: obj.siblings.into_iter().map(sibling_to_pb).collect(),
             unchanged: None,
         },
         GetResult::NotFound => RpbGetResp::default(),
@@ -145,8 +146,8 @@ pub(crate) async fn put(kv: &KvService, req: RpbPutReq) -> Result<Response, PbEr
         resp.key = Some(result.key);
     }
     if let Some(obj) = result.object {
-        resp.content = obj.siblings.iter().map(sibling_to_pb).collect();
         resp.vclock = Some(encode_context(&obj.clock));
+        resp.content = obj.siblings.into_iter().map(sibling_to_pb).collect();
     }
     Ok(Response::Put(resp))
 }
@@ -222,11 +223,10 @@ pub(crate) fn content_from_pb(c: RpbContent) -> NewContent {
 /// One sibling as `RpbContent`. `last_mod` is whole seconds and
 /// `last_mod_usecs` the microseconds within that second; `deleted` is sent
 /// only on tombstones, as Riak does.
-pub(crate) fn sibling_to_pb(s: &Sibling) -> RpbContent {
+pub(crate) fn sibling_to_pb(s: Sibling) -> RpbContent {
     let m = &s.meta;
     let bytes = |v: &Option<String>| v.as_ref().map(|s| s.as_bytes().to_vec());
     RpbContent {
-        value: s.value.clone(),
         content_type: Some(m.content_type.as_bytes().to_vec()),
         charset: bytes(&m.charset),
         content_encoding: bytes(&m.content_encoding),
@@ -245,6 +245,7 @@ pub(crate) fn sibling_to_pb(s: &Sibling) -> RpbContent {
         usermeta: pairs_to_pb(&m.usermeta),
         indexes: pairs_to_pb(&m.indexes),
         deleted: m.deleted.then_some(true),
+        value: s.value,
     }
 }
 
@@ -320,7 +321,7 @@ mod tests {
                 deleted: false,
             },
         };
-        let c = sibling_to_pb(&s);
+        let c = sibling_to_pb(s.clone());
         assert_eq!(c.last_mod, Some(1_700_000_000));
         assert_eq!(c.last_mod_usecs, Some(123_456));
         assert_eq!(c.vtag.as_deref(), Some(&b"abc"[..]));
