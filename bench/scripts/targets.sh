@@ -9,8 +9,9 @@
 # Usage: bench/scripts/targets.sh [SCENARIO...]
 #   scenarios: pb sync http cluster keys (default: all)
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
-#   BIG_KEYS (10000000), BASE_PORT (19000), JSON (a file to write the rows
-#   to as a JSON array, for scripts).
+#   BIG_KEYS (10000000), BASE_PORT (19000), SETTLE (seconds to wait at most
+#   for the nodes to go idle before each run, default 120), JSON (a file to
+#   write the rows to as a JSON array, for scripts).
 # Needs a release build: cargo build --release --bin rill --bin rill-bench
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -18,6 +19,7 @@ R=./target/release
 DURATION=${DURATION:-15}
 WORKERS=${WORKERS:-64}
 BIG_KEYS=${BIG_KEYS:-10000000}
+SETTLE=${SETTLE:-120}
 BASE=${BASE_PORT:-19000}
 work=$(mktemp -d)
 results="$work/results.txt"
@@ -49,11 +51,24 @@ cpu_ticks() { # total utime+stime of the node processes
     echo "$t"
 }
 
+# Waits until the nodes are idle (under 5 % of a core over a second), at
+# most SETTLE seconds: flushes and compactions left by the previous run
+# would otherwise be charged to the next one.
+settle() {
+    local a b
+    for _ in $(seq 1 "$SETTLE"); do
+        a=$(cpu_ticks); sleep 1; b=$(cpu_ticks)
+        [ $((b - a)) -lt $(($(getconf CLK_TCK) / 20)) ] && return
+    done
+    echo "nodes still busy after ${SETTLE} s; measuring anyway" >&2
+}
+
 # run LABEL rill-bench-args...: one timed run, one line in $results.
 run() {
     local label=$1; shift
     local out="$work/out-$label"
     local t0 t1
+    settle
     t0=$(cpu_ticks)
     $R/rill-bench --workers "$WORKERS" --duration "$DURATION" --out "$out" "$@" > /dev/null
     t1=$(cpu_ticks)

@@ -182,7 +182,7 @@ impl SimNetwork {
     }
 
     /// Stops `node`: messages to it are lost (also those in flight), its
-    /// own sends vanish, and its inbound channel and liveness records are
+    /// own sends vanish, and its inbound receiver and liveness records are
     /// dropped. Rebuild its RPC endpoint after `restart`.
     pub fn crash(&self, node: &str) {
         let mut s = self.lock();
