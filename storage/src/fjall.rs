@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
 
@@ -271,6 +271,9 @@ impl Syncer {
     }
 }
 
+/// How often the fsync thread repeats that it keeps failing.
+const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
+
 /// Background thread that fsyncs the journal every interval (when anything was written).
 struct Flusher {
     stop: mpsc::Sender<()>,
@@ -284,14 +287,23 @@ impl Flusher {
         let thread = std::thread::Builder::new()
             .name("storage-fsync".into())
             .spawn(move || {
+                let mut last_logged: Option<Instant> = None;
                 loop {
                     match stopped.recv_timeout(every) {
                         Err(RecvTimeoutError::Timeout) => {}
                         Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
                     }
                     let ticket = inner.commit.last_written();
-                    if let Err(e) = inner.wait_durable(ticket) {
-                        tracing::error!(error = %e, "background fsync of the storage journal failed");
+                    match inner.wait_durable(ticket) {
+                        Ok(()) => last_logged = None,
+                        // A failed fsync poisons the storage until a restart, so
+                        // every later tick fails too (a full disk, say): once a
+                        // minute is enough to say so, not a hundred times a second.
+                        Err(e) if last_logged.is_none_or(|t| t.elapsed() >= FAILURE_LOG_EVERY) => {
+                            tracing::error!(error = %e, "background fsync of the storage journal failed");
+                            last_logged = Some(Instant::now());
+                        }
+                        Err(_) => {}
                     }
                 }
             })?;
