@@ -125,7 +125,7 @@ impl Config {
 /// a working set that fits is worth a lot (docs/decisions/0006).
 pub fn auto_cache_mb(total_bytes: Option<u64>) -> u64 {
     const FLOOR_MB: u64 = 64;
-    total_bytes.map_or(FLOOR_MB, |b| (b / 4 >> 20).max(FLOOR_MB))
+    total_bytes.map_or(FLOOR_MB, |b| ((b / 4) >> 20).max(FLOOR_MB))
 }
 
 #[cfg(test)]
