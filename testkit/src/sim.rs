@@ -7,7 +7,7 @@
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rill_core::net::{Envelope, Inbound, Refused, Transport};
+use rill_core::net::{Envelope, Inbound, Transport};
 use rill_core::{CoreError, NodeName};
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -237,11 +237,7 @@ impl Transport for SimTransport {
             // Never on the network, so never faulty.
             let inbound = me.inbound.clone();
             drop(s);
-            let inbound = inbound.ok_or_else(|| CoreError::Unreachable(to.clone()))?;
-            return inbound(env).map_err(|r| match r {
-                Refused::Full(_) => CoreError::Overload,
-                Refused::Closed => CoreError::Unreachable(to.clone()),
-            });
+            return rill_core::net::deliver_local(inbound, to, env);
         }
         let Some(dst) = s.nodes.get(to) else {
             return Err(CoreError::Unreachable(to.clone()));
@@ -337,11 +333,7 @@ async fn run_link(
         };
         drop(net);
         let Some(inbound) = inbound else { continue };
-        let mut env = d.env;
         // Waiting here is the link's back-pressure, as on a TCP stream.
-        while let Err(Refused::Full(back)) = inbound(env) {
-            env = back;
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        rill_core::net::deliver_waiting(&inbound, d.env).await;
     }
 }

@@ -12,7 +12,7 @@ pub mod tcp;
 #[cfg(test)]
 mod tests;
 
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::ring::NodeName;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
@@ -99,6 +99,36 @@ pub enum Refused {
     /// The receiver is gone; the envelope is dropped.
     Closed,
 }
+
+/// Hands `env` to this node's own receiver, as a transport's `send` to
+/// itself does: nothing to wait on, so a full receiver is `Overload`.
+pub fn deliver_local(inbound: Option<Inbound>, local: &NodeName, env: Envelope) -> Result<()> {
+    let inbound = inbound.ok_or_else(|| CoreError::Unreachable(local.clone()))?;
+    inbound(env).map_err(|r| match r {
+        Refused::Full(_) => CoreError::Overload,
+        Refused::Closed => CoreError::Unreachable(local.clone()),
+    })
+}
+
+/// Hands `env` to `inbound` as a connection's reader does: while the
+/// receiver is full it waits and offers the envelope again, which pushes
+/// back on the sender. False when the receiver is gone (the envelope is
+/// dropped).
+pub async fn deliver_waiting(inbound: &Inbound, mut env: Envelope) -> bool {
+    loop {
+        match inbound(env) {
+            Ok(()) => return true,
+            Err(Refused::Full(back)) => {
+                env = back;
+                tokio::time::sleep(INBOUND_RETRY).await;
+            }
+            Err(Refused::Closed) => return false,
+        }
+    }
+}
+
+/// How long a reader waits before offering a refused envelope again.
+const INBOUND_RETRY: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// An `Inbound` that queues into a channel, for receivers that want one
 /// (tests, simple tools).

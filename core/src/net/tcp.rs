@@ -7,7 +7,7 @@
 //! outbound connection, to the address the requester announced.
 
 use super::frame::{self, PROTOCOL_VERSION};
-use super::{Envelope, Inbound, Msg, Refused, Transport};
+use super::{Envelope, Inbound, Msg, Transport};
 use crate::error::{CoreError, Result};
 use crate::ring::NodeName;
 use bytes::Bytes;
@@ -211,12 +211,7 @@ impl TcpTransport {
     }
 
     fn deliver_local(&self, env: Envelope) -> Result<()> {
-        let inbound = self.inbound_receiver();
-        let inbound = inbound.ok_or_else(|| CoreError::Unreachable(self.local.clone()))?;
-        inbound(env).map_err(|r| match r {
-            Refused::Full(_) => CoreError::Overload,
-            Refused::Closed => CoreError::Unreachable(self.local.clone()),
-        })
+        super::deliver_local(self.inbound_receiver(), &self.local, env)
     }
 
     /// Records `addr` for `node`, creating its queue and writer if new.
@@ -594,26 +589,12 @@ async fn serve_inbound(
             debug!(peer = %peer, "no inbound receiver; frame dropped");
             continue;
         };
-        let mut env = env;
-        loop {
-            match inbound(env) {
-                Ok(()) => break,
-                // Waiting here pushes back on the sender through TCP.
-                Err(Refused::Full(back)) => {
-                    env = back;
-                    tokio::time::sleep(INBOUND_RETRY).await;
-                }
-                Err(Refused::Closed) => {
-                    debug!(peer = %peer, "inbound receiver closed; frame dropped");
-                    break;
-                }
-            }
+        // Waiting here pushes back on the sender through TCP.
+        if !super::deliver_waiting(&inbound, env).await {
+            debug!(peer = %peer, "inbound receiver closed; frame dropped");
         }
     }
 }
-
-/// How long a reader waits before offering a refused envelope again.
-const INBOUND_RETRY: Duration = Duration::from_millis(1);
 
 fn read_envelope(
     next: Option<io::Result<bytes::BytesMut>>,
