@@ -312,26 +312,23 @@ pub(crate) fn read_replicas<'a>(
     stats: &KvStats,
 ) -> Vec<Result<Option<RiakObject>>> {
     let mut out: Vec<Result<Option<RiakObject>>> = Vec::new();
+    // The last record decoded, and where its object is in `out`.
     let mut last: Option<(Vec<u8>, usize)> = None;
     for (store, partition) in stores {
         stats.vnode_gets.incr();
         let bytes = match store.get(key) {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => {
-                out.push(Ok(None));
-                continue;
-            }
-            Err(e) => {
-                out.push(Err(e.into()));
+            other => {
+                out.push(other.map(|_| None).map_err(KvError::from));
                 continue;
             }
         };
-        let same = match &last {
-            Some((prev, i)) if *prev == bytes => out[*i].as_ref().ok().cloned().flatten(),
-            _ => None,
-        };
-        if let Some(o) = same {
-            out.push(Ok(Some(o)));
+        if let Some((prev, i)) = &last
+            && *prev == bytes
+            && let Ok(Some(same)) = &out[*i]
+        {
+            let same = same.clone();
+            out.push(Ok(Some(same)));
             continue;
         }
         let decoded = decode_record(&bytes, partition, stats);
