@@ -29,11 +29,15 @@ pub struct Config {
     pub sync_interval_ms: u64,
     /// `keep`, `immediate`, or a delay in milliseconds (default 3000).
     pub delete_mode: String,
-    /// Block cache shared by the node's stores (MiB); 0 (the default): a
-    /// quarter of the memory, see [`auto_cache_mb`].
+    /// Memory for the caches shared by the node's stores (MiB), the block
+    /// cache and the row cache together; 0 (the default): a quarter of the
+    /// memory, see [`auto_cache_mb`].
     pub cache_mb: u64,
     /// Memtable size per vnode (MiB).
     pub memtable_mb: u64,
+    /// The part of `cache_mb` that caches recently read and written values
+    /// (MiB; 0: no row cache). Unset: a quarter of `cache_mb`.
+    pub row_cache_mb: Option<u64>,
     /// Threads the vnodes run on (0: two per core).
     pub vnode_workers: usize,
     /// Threads serving gets from the local stores (0: two per core).
@@ -57,6 +61,7 @@ impl Default for Config {
             delete_mode: "3000".into(),
             cache_mb: 0,
             memtable_mb: storage.memtable_mb,
+            row_cache_mb: None,
             vnode_workers: 0,
             read_threads: 0,
             log: "info".into(),
@@ -78,13 +83,19 @@ impl Config {
             "interval" => Durability::Interval(Duration::from_millis(self.sync_interval_ms.max(1))),
             other => bail!("durability must be `sync` or `interval`, not `{other}`"),
         };
+        let caches = match self.cache_mb {
+            0 => auto_cache_mb(crate::memory::total_bytes()),
+            mb => mb,
+        };
+        let rows = self.row_cache_mb.unwrap_or(caches / 4);
+        if rows >= caches {
+            bail!("row_cache_mb ({rows}) must be less than cache_mb ({caches}), which includes it");
+        }
         Ok(StorageConfig {
             durability,
-            cache_mb: match self.cache_mb {
-                0 => auto_cache_mb(crate::memory::total_bytes()),
-                mb => mb,
-            },
+            cache_mb: caches - rows,
             memtable_mb: self.memtable_mb,
+            row_cache_mb: rows,
         })
     }
 
@@ -119,10 +130,10 @@ impl Config {
     }
 }
 
-/// The block cache when none is configured: a quarter of the memory (of
+/// The caches' memory when none is configured: a quarter of the memory (of
 /// the machine, or of the container's limit), at least 64 MiB. Reads that
-/// miss it cost a `pread` and a block decode each, several per get, so
-/// a working set that fits is worth a lot (docs/decisions/0006).
+/// miss the block cache cost a `pread` and a block decode each, several per
+/// get, so a working set that fits is worth a lot (docs/decisions/0006).
 pub fn auto_cache_mb(total_bytes: Option<u64>) -> u64 {
     const FLOOR_MB: u64 = 64;
     total_bytes.map_or(FLOOR_MB, |b| ((b / 4) >> 20).max(FLOOR_MB))
@@ -151,8 +162,23 @@ mod tests {
         assert_eq!(auto_cache_mb(Some(128 << 20)), 64);
         assert_eq!(auto_cache_mb(None), 64);
         let c: Config = toml::from_str("cache_mb = 100").unwrap();
-        assert_eq!(c.storage().unwrap().cache_mb, 100);
-        assert!(Config::default().storage().unwrap().cache_mb >= 64);
+        let storage = c.storage().unwrap();
+        assert_eq!(storage.cache_mb + storage.row_cache_mb, 100);
+        let storage = Config::default().storage().unwrap();
+        assert!(storage.cache_mb + storage.row_cache_mb >= 64);
+    }
+
+    #[test]
+    fn the_row_cache_is_a_quarter_of_the_caches_unless_set() {
+        let c: Config = toml::from_str("cache_mb = 1000").unwrap();
+        let storage = c.storage().unwrap();
+        assert_eq!((storage.cache_mb, storage.row_cache_mb), (750, 250));
+        let c: Config = toml::from_str("cache_mb = 1000\nrow_cache_mb = 0").unwrap();
+        let storage = c.storage().unwrap();
+        assert_eq!((storage.cache_mb, storage.row_cache_mb), (1000, 0));
+        let c: Config = toml::from_str("cache_mb = 100\nrow_cache_mb = 100").unwrap();
+        let err = c.storage().unwrap_err().to_string();
+        assert!(err.contains("row_cache_mb"), "{err}");
     }
 
     #[test]

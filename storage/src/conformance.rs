@@ -380,6 +380,88 @@ pub(crate) fn concurrent_writers(backend: &dyn Backend) {
     );
 }
 
+/// A read that starts after a write returned sees that write or a later
+/// one, while other threads read and write the same keys: no cache in front
+/// of the engine may hand out a value a completed write replaced.
+pub(crate) fn reads_never_go_back(backend: &dyn Backend) {
+    use std::sync::atomic::AtomicU32;
+    const KEYS: usize = 4;
+    const WRITES: u32 = 400;
+    let s = backend.store("kv.14").unwrap();
+    let done: Vec<AtomicU32> = (0..KEYS).map(|_| AtomicU32::new(0)).collect();
+    std::thread::scope(|scope| {
+        for k in 0..KEYS {
+            let (s, done) = (Arc::clone(&s), &done);
+            scope.spawn(move || {
+                for v in 1..=WRITES {
+                    if v % 5 == 0 {
+                        let mut batch = WriteBatch::new();
+                        batch.put(vec![k as u8], v.to_be_bytes().to_vec());
+                        s.write_batch(batch).unwrap();
+                    } else {
+                        s.put(&[k as u8], &v.to_be_bytes()).unwrap();
+                    }
+                    done[k].store(v, Ordering::SeqCst);
+                }
+            });
+        }
+        for _ in 0..3 {
+            let (s, done) = (Arc::clone(&s), &done);
+            scope.spawn(move || {
+                for i in 0..4 * WRITES as usize {
+                    let k = i % KEYS;
+                    let floor = done[k].load(Ordering::SeqCst);
+                    let read = s.get(&[k as u8]).unwrap().map_or(0, |v| {
+                        u32::from_be_bytes(v.try_into().expect("a 4-byte value"))
+                    });
+                    assert!(
+                        read >= floor,
+                        "key {k}: read {read} after {floor} was written"
+                    );
+                }
+            });
+        }
+    });
+    for k in 0..KEYS {
+        assert_eq!(
+            s.get(&[k as u8]).unwrap(),
+            Some(WRITES.to_be_bytes().to_vec())
+        );
+    }
+    s.delete(&[0]).unwrap();
+    assert_eq!(s.get(&[0]).unwrap(), None, "a delete is seen at once");
+}
+
+/// Two threads overwrite the same keys at once: afterwards a point read
+/// (which a cache may answer) agrees with a scan (which reads the engine).
+pub(crate) fn racing_writers_agree_with_a_scan(backend: &dyn Backend) {
+    let s = backend.store("kv.15").unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..2u8 {
+            let s = Arc::clone(&s);
+            scope.spawn(move || {
+                for i in 0..300u32 {
+                    let key = [(i % 3) as u8];
+                    if i % 7 == 0 {
+                        s.delete(&key).unwrap();
+                    } else {
+                        s.put(&key, &[t, (i % 251) as u8]).unwrap();
+                    }
+                    s.get(&key).unwrap();
+                }
+            });
+        }
+    });
+    let scanned: BTreeMap<_, _> = all(&*s).into_iter().collect();
+    for k in 0..3u8 {
+        assert_eq!(
+            s.get(&[k]).unwrap(),
+            scanned.get(&vec![k]).cloned(),
+            "key {k}"
+        );
+    }
+}
+
 /// Deferred writes: visible at once, each `done` called exactly once with
 /// Ok, from many threads; a bad key reports its error through `done`.
 pub(crate) fn deferred_puts(backend: &dyn Backend) {
@@ -414,6 +496,7 @@ pub(crate) fn deferred_puts(backend: &dyn Backend) {
 enum Op {
     Put(Vec<u8>, Vec<u8>),
     Delete(Vec<u8>),
+    Get(Vec<u8>),
     Batch(Vec<(Vec<u8>, Option<Vec<u8>>)>),
 }
 
@@ -430,6 +513,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (key_strategy(), value.clone()).prop_map(|(k, v)| Op::Put(k, v)),
         2 => key_strategy().prop_map(Op::Delete),
+        3 => key_strategy().prop_map(Op::Get),
         2 => prop::collection::vec((key_strategy(), prop::option::of(value)), 0..6).prop_map(Op::Batch),
     ]
 }
@@ -471,6 +555,7 @@ pub(crate) fn matches_btreemap_model(backend: &dyn Backend, cases: u32) {
                         s.delete(&k).unwrap();
                         model.remove(&k);
                     }
+                    Op::Get(k) => prop_assert_eq!(s.get(&k).unwrap(), model.get(&k).cloned()),
                     Op::Batch(items) => {
                         let mut batch = WriteBatch::new();
                         for (k, v) in items {
@@ -516,7 +601,8 @@ macro_rules! conformance_tests {
             put_get_delete_overwrite, empty_keys_and_values, large_values_and_key_limits,
             batches_apply_everything, batches_are_all_or_nothing, range_bounds, prefix_scans,
             ordering_is_bytewise, drop_store_then_reopen_is_empty, store_names_and_handles,
-            writes_while_iterating, concurrent_writers, deferred_puts);
+            writes_while_iterating, concurrent_writers, deferred_puts, reads_never_go_back,
+            racing_writers_agree_with_a_scan);
     };
     (@each $make:path; $($name:ident),*) => {
         $(
@@ -563,6 +649,7 @@ mod fjall_backend {
             durability,
             cache_mb: 8,
             memtable_mb: 1,
+            row_cache_mb: 0,
         }
     }
 
@@ -685,5 +772,42 @@ mod fjall_backend {
         );
         drop(backend);
         open_fjall(dir.path(), &StorageConfig::default()).unwrap();
+    }
+}
+
+/// The same checks with a row cache in front of the engine.
+mod fjall_row_cache {
+    use super::*;
+    use crate::{StorageConfig, open_fjall};
+    use tempfile::TempDir;
+
+    fn make() -> (Arc<dyn Backend>, TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StorageConfig {
+            row_cache_mb: 1,
+            ..StorageConfig::default()
+        };
+        (open_fjall(dir.path(), &config).unwrap(), dir)
+    }
+
+    conformance_tests!(make);
+
+    #[test]
+    fn model() {
+        let (backend, _dir) = make();
+        super::matches_btreemap_model(&*backend, 24);
+    }
+
+    #[test]
+    fn a_dropped_store_created_again_is_empty_after_cached_reads() {
+        let (backend, _dir) = make();
+        let s = backend.store("kv.1").unwrap();
+        s.put(b"k", b"v").unwrap();
+        assert_eq!(s.get(b"k").unwrap(), Some(b"v".to_vec()));
+        assert_eq!(s.get(b"k").unwrap(), Some(b"v".to_vec()), "a cached read");
+        drop(s);
+        backend.drop_store("kv.1").unwrap();
+        let s = backend.store("kv.1").unwrap();
+        assert_eq!(s.get(b"k").unwrap(), None);
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
 
 use crate::commit::GroupCommit;
+use crate::row_cache::RowCache;
 use crate::{
     Backend, Durability, Durable, KvIter, Result, StorageConfig, StorageError, Store, WriteBatch,
     check_key, check_name, check_value, range_is_empty,
@@ -76,6 +77,8 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         commit: GroupCommit::default(),
         memtable_bytes: cfg.memtable_mb.max(1).saturating_mul(MIB),
         syncer: Mutex::new(None),
+        rows: RowCache::new(cfg.row_cache_mb.saturating_mul(MIB)),
+        store_ids: AtomicU32::new(0),
     });
     let (flusher, syncer) = match cfg.durability {
         Durability::Sync => (None, Some(Syncer::start(Arc::clone(&inner))?)),
@@ -104,6 +107,11 @@ struct Inner {
     /// Under `sync` durability: where deferred writes wait for their fsync
     /// (`put_then`); taken when the backend closes.
     syncer: Mutex<Option<mpsc::Sender<(u64, Durable)>>>,
+    /// Recently read values of every store; `None` when its budget is 0.
+    rows: Option<RowCache>,
+    /// Names each store handle in the row cache. A store dropped and created
+    /// again gets a new id, so rows of the old one are never found.
+    store_ids: AtomicU32,
 }
 
 impl Inner {
@@ -150,6 +158,7 @@ impl Backend for FjallBackend {
         }
         let keyspace = self.inner.keyspace(name)?;
         let store = Arc::new(FjallStore {
+            id: self.inner.store_ids.fetch_add(1, Ordering::Relaxed),
             name: name.to_owned(),
             keyspace,
             inner: Arc::clone(&self.inner),
@@ -319,6 +328,7 @@ impl Flusher {
 }
 
 struct FjallStore {
+    id: u32,
     name: String,
     keyspace: Keyspace,
     inner: Arc<Inner>,
@@ -344,6 +354,35 @@ impl FjallStore {
         }))
     }
 
+    /// A point read from the engine, past the row cache.
+    fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.keyspace
+            .get(encode_key(key))
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Writes `value` (`None`: removes) under `key` through the row cache.
+    fn write(
+        &self,
+        key: &[u8],
+        value: Option<&[u8]>,
+        write: impl FnOnce() -> fjall::Result<()>,
+    ) -> Result<()> {
+        let written = match &self.inner.rows {
+            Some(rows) => rows.write(self.id, key, value, write),
+            None => write(),
+        };
+        written.map_err(|e| self.error(e))
+    }
+
+    /// After a batch wrote `key`, applied or not.
+    fn written(&self, key: &[u8]) {
+        if let Some(rows) = &self.inner.rows {
+            rows.invalidate(self.id, key);
+        }
+    }
+
     fn alive(&self) -> Result<()> {
         if self.dropped.load(Ordering::SeqCst) {
             Err(StorageError::StoreDropped(self.name.clone()))
@@ -356,19 +395,27 @@ impl FjallStore {
 impl Store for FjallStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.alive()?;
-        self.keyspace
-            .get(encode_key(key))
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| self.error(e))
+        let Some(rows) = &self.inner.rows else {
+            return self.read(key);
+        };
+        if let Some(value) = rows.get(self.id, key) {
+            return Ok(Some(value));
+        }
+        let ticket = rows.ticket(self.id, key);
+        let value = self.read(key)?;
+        if let Some(value) = &value {
+            rows.fill(ticket, self.id, key, value);
+        }
+        Ok(value)
     }
 
     fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
         self.alive()?;
         check_key(key)?;
         check_value(value)?;
-        self.keyspace
-            .insert(encode_key(key), value)
-            .map_err(|e| self.error(e))?;
+        self.write(key, Some(value), || {
+            self.keyspace.insert(encode_key(key), value)
+        })?;
         self.inner.after_write()
     }
 
@@ -376,9 +423,9 @@ impl Store for FjallStore {
         let written = self.alive().and_then(|()| {
             check_key(key)?;
             check_value(value)?;
-            self.keyspace
-                .insert(encode_key(key), value)
-                .map_err(|e| self.error(e))
+            self.write(key, Some(value), || {
+                self.keyspace.insert(encode_key(key), value)
+            })
         });
         if let Err(e) = written {
             return done(Err(e));
@@ -407,9 +454,7 @@ impl Store for FjallStore {
     fn delete(&self, key: &[u8]) -> Result<()> {
         self.alive()?;
         check_key(key)?;
-        self.keyspace
-            .remove(encode_key(key))
-            .map_err(|e| self.error(e))?;
+        self.write(key, None, || self.keyspace.remove(encode_key(key)))?;
         self.inner.after_write()
     }
 
@@ -420,13 +465,22 @@ impl Store for FjallStore {
             return Ok(());
         }
         let mut fjall_batch = self.inner.db.batch();
+        let mut keys = Vec::new();
         for (key, value) in batch.into_ops() {
+            let stored = encode_key(&key);
+            if self.inner.rows.is_some() {
+                keys.push(key);
+            }
             match value {
-                Some(value) => fjall_batch.insert(&self.keyspace, encode_key(&key), value),
-                None => fjall_batch.remove(&self.keyspace, encode_key(&key)),
+                Some(value) => fjall_batch.insert(&self.keyspace, stored, value),
+                None => fjall_batch.remove(&self.keyspace, stored),
             }
         }
-        fjall_batch.commit().map_err(|e| self.error(e))?;
+        let committed = fjall_batch.commit();
+        for key in &keys {
+            self.written(key);
+        }
+        committed.map_err(|e| self.error(e))?;
         self.inner.after_write()
     }
 

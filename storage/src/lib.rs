@@ -9,6 +9,7 @@ mod commit;
 mod error;
 mod fjall;
 mod memory;
+mod row_cache;
 
 #[cfg(test)]
 mod conformance;
@@ -65,6 +66,10 @@ pub struct StorageConfig {
     /// Memtable size per store, in MiB (minimum 1). A node holds about 64 stores,
     /// so this stays small: 64 × 4 MiB = 256 MiB of memtables at most.
     pub memtable_mb: u64,
+    /// Row cache shared by all stores of the node, in MiB (0: none): recently
+    /// read values, found without searching the engine. Values over 64 KiB
+    /// are never kept.
+    pub row_cache_mb: u64,
 }
 
 impl Default for StorageConfig {
@@ -73,6 +78,7 @@ impl Default for StorageConfig {
             durability: Durability::default(),
             cache_mb: 64,
             memtable_mb: 4,
+            row_cache_mb: 0,
         }
     }
 }

@@ -27,6 +27,7 @@ fn config(mode: &str) -> StorageConfig {
         cache_mb: 8,
         // Small memtables, so a run seals and flushes several of them.
         memtable_mb: 1,
+        row_cache_mb: 0,
     }
 }
 

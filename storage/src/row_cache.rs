@@ -1,0 +1,226 @@
+//! The row cache: recently read values, shared by all the stores of a backend,
+//! in front of their point reads.
+//!
+//! A hit costs a hash lookup and a copy; a miss in the engine searches the
+//! memtables and, table by table, a filter, an index block and a data block.
+//! A put caches the value it wrote (the read-before-write of the next update
+//! of that key then hits). Reads fill the cache after a miss, but only when no
+//! write of that key's shard completed since the reader looked, so a value
+//! read before a write can never be cached after it (see [`RowCache::fill`]).
+//! A single-key write holds its shard's lock from the engine write to the
+//! cache update, so two writers of one key update the cache in the order
+//! they wrote the engine.
+
+use std::hash::{BuildHasher, Hash};
+use std::sync::{Mutex, PoisonError};
+
+use quick_cache::sync::Cache;
+use quick_cache::{Equivalent, Weighter};
+
+/// Values larger than this are not cached: one large object would evict
+/// hundreds of small ones, and its read cost is dominated by the copy anyway.
+pub(crate) const MAX_ROW: usize = 64 * 1024;
+
+/// Bookkeeping per entry beyond its key and value bytes, for the budget.
+const ENTRY_OVERHEAD: u64 = 64;
+
+/// Write epochs: one counter per shard of the key space.
+const EPOCH_SHARDS: usize = 256;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct RowKey {
+    store: u32,
+    key: Box<[u8]>,
+}
+
+/// A borrowed [`RowKey`]: hashes the same way (derived `Hash`, same fields in
+/// the same order), so lookups need no allocation.
+#[derive(Hash)]
+struct RowRef<'a> {
+    store: u32,
+    key: &'a [u8],
+}
+
+impl Equivalent<RowKey> for RowRef<'_> {
+    fn equivalent(&self, k: &RowKey) -> bool {
+        self.store == k.store && *self.key == *k.key
+    }
+}
+
+#[derive(Clone)]
+struct RowWeight;
+
+impl Weighter<RowKey, Vec<u8>> for RowWeight {
+    fn weight(&self, k: &RowKey, v: &Vec<u8>) -> u64 {
+        (k.key.len() + v.len()) as u64 + ENTRY_OVERHEAD
+    }
+}
+
+/// Taken before a read that may fill the cache: which shard, and how many
+/// writes it had seen.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket {
+    shard: usize,
+    epoch: u64,
+}
+
+pub(crate) struct RowCache {
+    rows: Cache<RowKey, Vec<u8>, RowWeight>,
+    epochs: Box<[Mutex<u64>]>,
+    hasher: std::hash::RandomState,
+}
+
+impl RowCache {
+    /// A cache holding about `bytes` of keys and values; `None` for 0.
+    pub(crate) fn new(bytes: u64) -> Option<RowCache> {
+        if bytes == 0 {
+            return None;
+        }
+        let items = usize::try_from(bytes / 512).unwrap_or(usize::MAX).max(16);
+        Some(RowCache {
+            rows: Cache::with_weighter(items, bytes, RowWeight),
+            epochs: (0..EPOCH_SHARDS).map(|_| Mutex::new(0)).collect(),
+            hasher: std::hash::RandomState::new(),
+        })
+    }
+
+    pub(crate) fn get(&self, store: u32, key: &[u8]) -> Option<Vec<u8>> {
+        self.rows.get(&RowRef { store, key })
+    }
+
+    /// Call before reading the engine for a value that may go to [`fill`](Self::fill).
+    pub(crate) fn ticket(&self, store: u32, key: &[u8]) -> Ticket {
+        let shard = self.shard(store, key);
+        Ticket {
+            shard,
+            epoch: *self.lock(shard),
+        }
+    }
+
+    /// Caches a value read from the engine after `ticket` was taken, unless a
+    /// write of the same shard completed since: the value may predate it.
+    pub(crate) fn fill(&self, ticket: Ticket, store: u32, key: &[u8], value: &[u8]) {
+        if value.len() > MAX_ROW {
+            return;
+        }
+        let epoch = self.lock(ticket.shard);
+        if *epoch == ticket.epoch {
+            let row = RowKey {
+                store,
+                key: key.into(),
+            };
+            self.rows.insert(row, value.to_vec());
+        }
+    }
+
+    /// Runs `write`, the engine write of `value` (`None`: a delete) under
+    /// `key`, and brings the cache in line with it: the value when it
+    /// succeeded, nothing when it failed (it may still have been applied).
+    pub(crate) fn write<T, E>(
+        &self,
+        store: u32,
+        key: &[u8],
+        value: Option<&[u8]>,
+        write: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut epoch = self.lock(self.shard(store, key));
+        let written = write();
+        match value {
+            Some(value) if written.is_ok() && value.len() <= MAX_ROW => {
+                let row = RowKey {
+                    store,
+                    key: key.into(),
+                };
+                self.rows.insert(row, value.to_vec());
+            }
+            _ => {
+                self.rows.remove(&RowRef { store, key });
+            }
+        }
+        *epoch += 1;
+        written
+    }
+
+    /// Call after a write of `key` that did not go through [`write`](Self::write)
+    /// (a batch), whether it succeeded or not.
+    pub(crate) fn invalidate(&self, store: u32, key: &[u8]) {
+        let mut epoch = self.lock(self.shard(store, key));
+        self.rows.remove(&RowRef { store, key });
+        *epoch += 1;
+    }
+
+    fn shard(&self, store: u32, key: &[u8]) -> usize {
+        (self.hasher.hash_one(RowRef { store, key }) as usize) % EPOCH_SHARDS
+    }
+
+    fn lock(&self, shard: usize) -> std::sync::MutexGuard<'_, u64> {
+        self.epochs[shard]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_fills_and_a_write_invalidates() {
+        let c = RowCache::new(1 << 20).unwrap();
+        let t = c.ticket(1, b"k");
+        c.fill(t, 1, b"k", b"v1");
+        assert_eq!(c.get(1, b"k").as_deref(), Some(&b"v1"[..]));
+        assert_eq!(c.get(2, b"k"), None, "stores do not share rows");
+        c.invalidate(1, b"k");
+        assert_eq!(c.get(1, b"k"), None);
+    }
+
+    #[test]
+    fn a_value_read_before_a_write_is_not_cached_after_it() {
+        let c = RowCache::new(1 << 20).unwrap();
+        let t = c.ticket(1, b"k");
+        // The reader read "old" from the engine; a write lands before it fills.
+        c.invalidate(1, b"k");
+        c.fill(t, 1, b"k", b"old");
+        assert_eq!(c.get(1, b"k"), None);
+        // A reader that starts after the write may fill.
+        let t = c.ticket(1, b"k");
+        c.fill(t, 1, b"k", b"new");
+        assert_eq!(c.get(1, b"k").as_deref(), Some(&b"new"[..]));
+    }
+
+    #[test]
+    fn a_write_caches_what_it_wrote_unless_it_failed() {
+        let c = RowCache::new(1 << 20).unwrap();
+        c.write(1, b"k", Some(b"v1"), || Ok::<_, ()>(())).unwrap();
+        assert_eq!(c.get(1, b"k").as_deref(), Some(&b"v1"[..]));
+        c.write(1, b"k", Some(b"v2"), || Err::<(), _>("disk full"))
+            .unwrap_err();
+        assert_eq!(c.get(1, b"k"), None, "a failed write may have landed");
+        c.write(1, b"k", Some(b"v3"), || Ok::<_, ()>(())).unwrap();
+        c.write(1, b"k", None, || Ok::<_, ()>(())).unwrap();
+        assert_eq!(c.get(1, b"k"), None, "deleted");
+    }
+
+    #[test]
+    fn large_values_and_a_zero_budget_are_not_cached() {
+        assert!(RowCache::new(0).is_none());
+        let c = RowCache::new(1 << 20).unwrap();
+        let big = vec![7u8; MAX_ROW + 1];
+        c.fill(c.ticket(1, b"k"), 1, b"k", &big);
+        assert_eq!(c.get(1, b"k"), None);
+    }
+
+    #[test]
+    fn the_budget_bounds_what_is_kept() {
+        let c = RowCache::new(64 * 1024).unwrap();
+        for i in 0..1000u32 {
+            let k = i.to_be_bytes();
+            c.fill(c.ticket(1, &k), 1, &k, &[0u8; 1000]);
+        }
+        let kept = (0..1000u32)
+            .filter(|i| c.get(1, &i.to_be_bytes()).is_some())
+            .count();
+        assert!(kept > 0 && kept <= 64, "kept {kept}");
+    }
+}
