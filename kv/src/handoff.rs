@@ -351,6 +351,8 @@ fn read_batches(
     for item in store.range(from, Bound::Unbounded) {
         match item {
             Ok((k, v)) => {
+                // The receiver may run an older version: send the wire form.
+                let v = crate::object::to_wire(v);
                 bytes += k.len() + v.len();
                 batch.push((k, v));
                 if batch.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
@@ -394,6 +396,25 @@ fn drop_vnode(inner: &Arc<Inner>, p: PartitionId) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn handoff_sends_stored_records_in_the_wire_form() {
+        use crate::object::{Actor, Content, Metadata, RiakObject, VClock, encode_record};
+        let obj = RiakObject::coordinate_put(
+            None,
+            &VClock::new(),
+            Content::new(b"v".to_vec(), Metadata::default()),
+            Actor(1),
+        );
+        let backend = rill_storage::memory();
+        let store = backend.store("kv.0").unwrap();
+        let key = crate::keys::object_key(&crate::request::BucketKey::new(b"default", b"b", b"k")).unwrap();
+        store.put(&key, &encode_record(&obj)).unwrap();
+        let (tx, mut rx) = mpsc::channel(4);
+        read_batches(store.as_ref(), None, tx);
+        let batch = rx.try_recv().unwrap().unwrap();
+        assert_eq!(batch, vec![(key, encode_object(&obj))]);
+    }
 
     fn owners(v: &[&str]) -> Vec<NodeName> {
         v.iter().map(|s| s.to_string()).collect()

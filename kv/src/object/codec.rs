@@ -11,8 +11,11 @@ use super::vclock::{Actor, VClock};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
 
-/// Record version written by `encode_object`.
+/// Record version written by `encode_object`: the form sent between nodes,
+/// which every node version reads.
 pub const OBJECT_VERSION: u8 = 1;
+/// Record version written by `encode_record`: the form kept on disk.
+pub const RECORD_VERSION: u8 = 2;
 /// Record header: version byte and crc32 of the payload.
 const HEADER_LEN: usize = 5;
 
@@ -22,24 +25,38 @@ pub const CONTEXT_VERSION: u8 = 1;
 /// each with a few actor epochs, stays well below it; more is garbage.
 pub const MAX_CONTEXT_ENTRIES: usize = 4096;
 
-/// The stored form: `[version u8][crc32 of payload, u32 BE][payload]`.
+/// The wire form: `[version 1][crc32 of payload, u32 BE][payload]`, the
+/// payload a msgpack map. Sent to other nodes (replies, forwards, handoff),
+/// so a node of an older version can read it during a rolling upgrade.
 pub fn encode_object(obj: &RiakObject) -> Vec<u8> {
-    let payload = v1::encode(obj);
+    framed(OBJECT_VERSION, v1::encode(obj, v1::Form::Named))
+}
+
+/// The stored form: `[version 2][crc32][payload]`, the same fields as
+/// version 1 by position instead of by name: about 130 bytes less per
+/// sibling, which is most of a small object. Never sent to another node
+/// as is: [`to_wire`] turns it back into version 1.
+pub fn encode_record(obj: &RiakObject) -> Vec<u8> {
+    framed(RECORD_VERSION, v1::encode(obj, v1::Form::Positional))
+}
+
+fn framed(version: u8, payload: Vec<u8>) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.push(OBJECT_VERSION);
+    out.push(version);
     out.extend_from_slice(&crc32fast::hash(&payload).to_be_bytes());
     out.extend_from_slice(&payload);
     out
 }
 
-/// Reads a stored record; a checksum mismatch is `ObjectError::Corrupt`, so
-/// the caller can repair from a replica instead of serving bad data.
+/// Reads a record of either version; a checksum mismatch is
+/// `ObjectError::Corrupt`, so the caller can repair from a replica instead
+/// of serving bad data.
 pub fn decode_object(bytes: &[u8]) -> Result<RiakObject> {
     if bytes.len() < HEADER_LEN {
         return Err(ObjectError::Truncated { len: bytes.len() });
     }
     let version = bytes[0];
-    if version != 1 {
+    if version != OBJECT_VERSION && version != RECORD_VERSION {
         return Err(ObjectError::UnknownVersion(version));
     }
     let stored = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
@@ -48,13 +65,28 @@ pub fn decode_object(bytes: &[u8]) -> Result<RiakObject> {
     if stored != computed {
         return Err(ObjectError::Corrupt { stored, computed });
     }
+    // One decoder reads both: a msgpack struct may be a map or an array.
     let obj = v1::decode(payload)?;
     obj.validate()?;
     Ok(obj)
 }
 
-/// Record layout version 1: the object as a msgpack map (`to_vec_named`), so
-/// fields can be added later without breaking older readers.
+/// A stored record in the wire form (version 1), for sending it unchanged to
+/// another node. A record that does not decode is passed on as it is: the
+/// receiver reports and skips it like any corrupt record.
+pub fn to_wire(record: Vec<u8>) -> Vec<u8> {
+    match record.first() {
+        Some(&RECORD_VERSION) => match decode_object(&record) {
+            Ok(obj) => encode_object(&obj),
+            Err(_) => record,
+        },
+        _ => record,
+    }
+}
+
+/// Record layouts 1 and 2: the object as msgpack, fields by name (a map,
+/// `to_vec_named`: version 1, the wire form) or by position (arrays,
+/// `to_vec`: version 2, the stored form).
 mod v1 {
     use super::super::meta::{Link, Metadata};
     use super::super::riak_object::{RiakObject, Sibling};
@@ -128,7 +160,13 @@ mod v1 {
             .collect()
     }
 
-    pub(super) fn encode(obj: &RiakObject) -> Vec<u8> {
+    /// How structs are written: version 1 names fields, version 2 does not.
+    pub(super) enum Form {
+        Named,
+        Positional,
+    }
+
+    pub(super) fn encode(obj: &RiakObject, form: Form) -> Vec<u8> {
         let rec = ObjectV1 {
             clock: obj.clock.iter().map(|(a, c)| (a.0, c)).collect(),
             siblings: obj
@@ -162,7 +200,11 @@ mod v1 {
                 .collect(),
         };
         // Serializing plain structs into a Vec cannot fail.
-        rmp_serde::to_vec_named(&rec).expect("msgpack encoding of an object")
+        match form {
+            Form::Named => rmp_serde::to_vec_named(&rec),
+            Form::Positional => rmp_serde::to_vec(&rec),
+        }
+        .expect("msgpack encoding of an object")
     }
 
     pub(super) fn decode(payload: &[u8]) -> Result<RiakObject> {
@@ -322,6 +364,30 @@ mod tests {
         "a7696e64657865739192c409656d61696c5f62696ec403614062a764656c65746564c2",
     );
 
+    /// Freezes record layout v2 (the stored form) the same way.
+    #[test]
+    fn golden_record_bytes() {
+        let bytes = encode_record(&small_object());
+        assert_eq!(hex(&bytes), GOLDEN_RECORD_V2);
+        assert_eq!(decode_object(&bytes).unwrap(), small_object());
+        assert!(bytes.len() + 100 < encode_object(&small_object()).len());
+    }
+
+    const GOLDEN_RECORD_V2: &str = concat!(
+        "02e4b8f299929192070191940701c402686999aa746578742f706c61696ea57574662d38c0a36162",
+        "63cf00060a24181e40009192c4016bc401769193c40162c4026b32c401749192c409656d61696c5f62696ec403614062c2",
+    );
+
+    #[test]
+    fn stored_records_go_on_the_wire_as_version_1() {
+        let obj = small_object();
+        assert_eq!(to_wire(encode_record(&obj)), encode_object(&obj));
+        assert_eq!(to_wire(encode_object(&obj)), encode_object(&obj));
+        let mut corrupt = encode_record(&obj);
+        corrupt[9] ^= 1;
+        assert_eq!(to_wire(corrupt.clone()), corrupt, "passed on for the receiver to skip");
+    }
+
     #[test]
     fn golden_context_bytes() {
         let clock = VClock::from_entries([(Actor(1), 3), (Actor(300), 1)]);
@@ -335,9 +401,14 @@ mod tests {
 
     #[test]
     fn every_flipped_byte_is_detected() {
-        let bytes = encode_object(&small_object());
+        for bytes in [encode_object(&small_object()), encode_record(&small_object())] {
+            every_flip_detected(&bytes);
+        }
+    }
+
+    fn every_flip_detected(bytes: &[u8]) {
         for i in 0..bytes.len() {
-            let mut bad = bytes.clone();
+            let mut bad = bytes.to_vec();
             bad[i] ^= 0x01;
             let err = decode_object(&bad).unwrap_err();
             match i {
@@ -370,8 +441,8 @@ mod tests {
     #[test]
     fn unknown_version_is_rejected() {
         let mut bytes = encode_object(&small_object());
-        bytes[0] = 2;
-        assert_eq!(decode_object(&bytes), Err(ObjectError::UnknownVersion(2)));
+        bytes[0] = 3;
+        assert_eq!(decode_object(&bytes), Err(ObjectError::UnknownVersion(3)));
     }
 
     #[test]
@@ -505,7 +576,10 @@ mod tests {
         #[test]
         fn object_round_trip(obj in object()) {
             let bytes = encode_object(&obj);
-            prop_assert_eq!(decode_object(&bytes).unwrap(), obj);
+            prop_assert_eq!(decode_object(&bytes).unwrap(), obj.clone());
+            let stored = encode_record(&obj);
+            prop_assert_eq!(decode_object(&stored).unwrap(), obj);
+            prop_assert_eq!(to_wire(stored), bytes);
         }
 
         #[test]

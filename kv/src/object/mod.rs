@@ -15,7 +15,7 @@ mod laws;
 
 pub use codec::{
     CONTEXT_VERSION, MAX_CONTEXT_ENTRIES, OBJECT_VERSION, context_from_base64, context_to_base64,
-    decode_context, decode_object, encode_context, encode_object,
+    decode_context, decode_object, encode_context, encode_object, encode_record, to_wire,
 };
 pub use error::ObjectError;
 pub use meta::{DEFAULT_CONTENT_TYPE, Link, Metadata, VTAG_LEN, new_vtag};

@@ -17,7 +17,7 @@ use crate::config::KvConfig;
 use crate::crdt::{self, Context, DataKind, DataType, DtOp};
 use crate::error::{KvError, Result};
 use crate::keys;
-use crate::object::{Actor, Content, RiakObject, decode_object, encode_object};
+use crate::object::{Actor, Content, RiakObject, decode_object, encode_record};
 use crate::stats::KvStats;
 use rill_core::PartitionId;
 use rill_core::vnode::Vnode;
@@ -95,7 +95,7 @@ impl KvVnode {
             Err(e) => return reply.send(Err(e)),
         };
         self.stats.vnode_puts.incr();
-        let bytes = encode_object(&obj);
+        let bytes = encode_record(&obj);
         if let Some((fwd, failed)) = &self.handoff {
             // During a handoff the write is forwarded before the next command
             // runs, as the handoff's end relies on: wait for the store here.
@@ -241,7 +241,7 @@ impl KvVnode {
                 Some(mine) => crate::dt::merge_datatype(&mine, &theirs),
                 None => theirs,
             };
-            self.store.put(&key, &encode_object(&merged))?;
+            self.store.put(&key, &encode_record(&merged))?;
         }
         Ok(())
     }
