@@ -4,7 +4,9 @@
 //! stored object, and merging version vectors of 3 and 64 actors.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rill_kv::object::{Actor, Content, Metadata, RiakObject, VClock, decode_object, encode_object};
+use rill_kv::object::{
+    Actor, Content, Metadata, RiakObject, VClock, decode_object, encode_object, encode_record,
+};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -45,6 +47,16 @@ fn codec(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("decode", siblings), &bytes, |b, by| {
             b.iter(|| decode_object(black_box(by)).unwrap())
         });
+        // The stored form (fields by position) and its conversion for handoff.
+        let stored = encode_record(&obj);
+        g.bench_with_input(BenchmarkId::new("encode_record", siblings), &obj, |b, o| {
+            b.iter(|| encode_record(black_box(o)))
+        });
+        g.bench_with_input(
+            BenchmarkId::new("decode_record", siblings),
+            &stored,
+            |b, by| b.iter(|| decode_object(black_box(by)).unwrap()),
+        );
     }
     g.finish();
 }

@@ -9,7 +9,7 @@
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use rill_kv::keys::object_key;
-use rill_kv::object::{Actor, Content, Metadata, RiakObject, VClock, decode_object, encode_object};
+use rill_kv::object::{Actor, Content, Metadata, RiakObject, VClock, decode_object, encode_record};
 use rill_kv::{
     BucketKey, GetOptions, GetResult, KvConfig, KvService, NewContent, PutOptions, PutRequest,
 };
@@ -84,7 +84,7 @@ fn object_put(store: &dyn Store, key: &[u8], actor: Actor) {
     let local = store.get(key).unwrap().map(|b| decode_object(&b).unwrap());
     let mut obj = RiakObject::coordinate_put(local.as_ref(), &VClock::new(), content(), actor);
     obj.collapse_lww();
-    store.put(key, &encode_object(&obj)).unwrap();
+    store.put(key, &encode_record(&obj)).unwrap();
 }
 
 fn object_get(store: &dyn Store, key: &[u8]) -> RiakObject {

@@ -408,7 +408,8 @@ mod tests {
         );
         let backend = rill_storage::memory();
         let store = backend.store("kv.0").unwrap();
-        let key = crate::keys::object_key(&crate::request::BucketKey::new(b"default", b"b", b"k")).unwrap();
+        let key = crate::keys::object_key(&crate::request::BucketKey::new(b"default", b"b", b"k"))
+            .unwrap();
         store.put(&key, &encode_record(&obj)).unwrap();
         let (tx, mut rx) = mpsc::channel(4);
         read_batches(store.as_ref(), None, tx);

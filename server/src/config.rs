@@ -38,6 +38,9 @@ pub struct Config {
     /// The part of `cache_mb` that caches recently read and written values
     /// (MiB; 0: no row cache). Unset: a quarter of `cache_mb`.
     pub row_cache_mb: Option<u64>,
+    /// Threads for storage flushes and compactions (default 1, see
+    /// `StorageConfig::engine_threads`).
+    pub engine_threads: usize,
     /// Threads the vnodes run on (0: two per core).
     pub vnode_workers: usize,
     /// Threads serving gets from the local stores (0: two per core).
@@ -62,6 +65,7 @@ impl Default for Config {
             cache_mb: 0,
             memtable_mb: storage.memtable_mb,
             row_cache_mb: None,
+            engine_threads: storage.engine_threads,
             vnode_workers: 0,
             read_threads: 0,
             log: "info".into(),
@@ -96,6 +100,7 @@ impl Config {
             cache_mb: caches - rows,
             memtable_mb: self.memtable_mb,
             row_cache_mb: rows,
+            engine_threads: self.engine_threads.max(1),
         })
     }
 

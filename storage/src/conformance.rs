@@ -650,6 +650,7 @@ mod fjall_backend {
             cache_mb: 8,
             memtable_mb: 1,
             row_cache_mb: 0,
+            engine_threads: 1,
         }
     }
 

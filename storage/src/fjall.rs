@@ -63,6 +63,7 @@ fn encode_end(bound: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
 pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> {
     let db = Database::builder(path)
         .cache_size(cfg.cache_mb.saturating_mul(MIB))
+        .worker_threads(cfg.engine_threads.max(1))
         .manual_journal_persist(false)
         // Large values (data types, big objects) were lz4-compressed into
         // the journal on the writing vnode's thread, the largest single

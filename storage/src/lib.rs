@@ -70,6 +70,12 @@ pub struct StorageConfig {
     /// read values, found without searching the engine. Values over 64 KiB
     /// are never kept.
     pub row_cache_mb: u64,
+    /// Threads for the engine's memtable flushes and compactions (minimum 1).
+    /// One by default: with more, fjall 3.1's first worker re-queues every
+    /// compaction request it receives while the others compact, and spins
+    /// on that queue (a quarter of a two-core node's CPU with 10 million
+    /// keys; docs/decisions/0009-one-engine-thread.md).
+    pub engine_threads: usize,
 }
 
 impl Default for StorageConfig {
@@ -79,6 +85,7 @@ impl Default for StorageConfig {
             cache_mb: 64,
             memtable_mb: 4,
             row_cache_mb: 0,
+            engine_threads: 1,
         }
     }
 }

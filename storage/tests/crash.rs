@@ -28,6 +28,7 @@ fn config(mode: &str) -> StorageConfig {
         // Small memtables, so a run seals and flushes several of them.
         memtable_mb: 1,
         row_cache_mb: 0,
+        engine_threads: 1,
     }
 }
 

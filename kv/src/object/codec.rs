@@ -385,7 +385,11 @@ mod tests {
         assert_eq!(to_wire(encode_object(&obj)), encode_object(&obj));
         let mut corrupt = encode_record(&obj);
         corrupt[9] ^= 1;
-        assert_eq!(to_wire(corrupt.clone()), corrupt, "passed on for the receiver to skip");
+        assert_eq!(
+            to_wire(corrupt.clone()),
+            corrupt,
+            "passed on for the receiver to skip"
+        );
     }
 
     #[test]
@@ -401,7 +405,10 @@ mod tests {
 
     #[test]
     fn every_flipped_byte_is_detected() {
-        for bytes in [encode_object(&small_object()), encode_record(&small_object())] {
+        for bytes in [
+            encode_object(&small_object()),
+            encode_record(&small_object()),
+        ] {
             every_flip_detected(&bytes);
         }
     }
