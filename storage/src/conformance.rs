@@ -594,15 +594,22 @@ pub(crate) fn matches_btreemap_model(backend: &dyn Backend, cases: u32) {
         .unwrap();
 }
 
-/// Runs every backend-independent check as its own `#[test]`.
+/// Runs every backend-independent check as its own `#[test]`, and the model
+/// test with `$cases` random cases.
 macro_rules! conformance_tests {
-    ($make:path) => {
+    ($make:path, $cases:expr) => {
         conformance_tests!(@each $make;
             put_get_delete_overwrite, empty_keys_and_values, large_values_and_key_limits,
             batches_apply_everything, batches_are_all_or_nothing, range_bounds, prefix_scans,
             ordering_is_bytewise, drop_store_then_reopen_is_empty, store_names_and_handles,
             writes_while_iterating, concurrent_writers, deferred_puts, reads_never_go_back,
             racing_writers_agree_with_a_scan);
+
+        #[test]
+        fn model() {
+            let (backend, _dir) = $make();
+            super::matches_btreemap_model(&*backend, $cases);
+        }
     };
     (@each $make:path; $($name:ident),*) => {
         $(
@@ -622,12 +629,7 @@ mod memory_backend {
         (crate::memory(), ())
     }
 
-    conformance_tests!(make);
-
-    #[test]
-    fn model() {
-        super::matches_btreemap_model(&*crate::memory(), 128);
-    }
+    conformance_tests!(make, 128);
 
     #[test]
     fn reports_itself() {
@@ -660,13 +662,7 @@ mod fjall_backend {
         (backend, dir)
     }
 
-    conformance_tests!(make);
-
-    #[test]
-    fn model() {
-        let (backend, _dir) = make();
-        super::matches_btreemap_model(&*backend, 24);
-    }
+    conformance_tests!(make, 24);
 
     #[test]
     fn sync_mode_passes_the_writing_checks() {
@@ -791,13 +787,7 @@ mod fjall_row_cache {
         (open_fjall(dir.path(), &config).unwrap(), dir)
     }
 
-    conformance_tests!(make);
-
-    #[test]
-    fn model() {
-        let (backend, _dir) = make();
-        super::matches_btreemap_model(&*backend, 24);
-    }
+    conformance_tests!(make, 24);
 
     #[test]
     fn a_dropped_store_created_again_is_empty_after_cached_reads() {
