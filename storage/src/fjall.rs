@@ -469,9 +469,7 @@ impl Store for FjallStore {
         let mut keys = Vec::new();
         for (key, value) in batch.into_ops() {
             let stored = encode_key(&key);
-            if self.inner.rows.is_some() {
-                keys.push(key);
-            }
+            keys.push(key);
             match value {
                 Some(value) => fjall_batch.insert(&self.keyspace, stored, value),
                 None => fjall_batch.remove(&self.keyspace, stored),

@@ -19,7 +19,7 @@ use quick_cache::{Equivalent, Weighter};
 
 /// Values larger than this are not cached: one large object would evict
 /// hundreds of small ones, and its read cost is dominated by the copy anyway.
-pub(crate) const MAX_ROW: usize = 64 * 1024;
+const MAX_ROW: usize = 64 * 1024;
 
 /// Bookkeeping per entry beyond its key and value bytes, for the budget.
 const ENTRY_OVERHEAD: u64 = 64;
@@ -100,16 +100,9 @@ impl RowCache {
     /// Caches a value read from the engine after `ticket` was taken, unless a
     /// write of the same shard completed since: the value may predate it.
     pub(crate) fn fill(&self, ticket: Ticket, store: u32, key: &[u8], value: &[u8]) {
-        if value.len() > MAX_ROW {
-            return;
-        }
         let epoch = self.lock(ticket.shard);
         if *epoch == ticket.epoch {
-            let row = RowKey {
-                store,
-                key: key.into(),
-            };
-            self.rows.insert(row, value.to_vec());
+            self.keep(store, key, value);
         }
     }
 
@@ -126,16 +119,8 @@ impl RowCache {
         let mut epoch = self.lock(self.shard(store, key));
         let written = write();
         match value {
-            Some(value) if written.is_ok() && value.len() <= MAX_ROW => {
-                let row = RowKey {
-                    store,
-                    key: key.into(),
-                };
-                self.rows.insert(row, value.to_vec());
-            }
-            _ => {
-                self.rows.remove(&RowRef { store, key });
-            }
+            Some(value) if written.is_ok() => self.keep(store, key, value),
+            _ => self.forget(store, key),
         }
         *epoch += 1;
         written
@@ -145,8 +130,25 @@ impl RowCache {
     /// (a batch), whether it succeeded or not.
     pub(crate) fn invalidate(&self, store: u32, key: &[u8]) {
         let mut epoch = self.lock(self.shard(store, key));
-        self.rows.remove(&RowRef { store, key });
+        self.forget(store, key);
         *epoch += 1;
+    }
+
+    /// Caches `value`, or drops any older one when it is too large to keep.
+    /// Callers hold the key's shard lock.
+    fn keep(&self, store: u32, key: &[u8], value: &[u8]) {
+        if value.len() > MAX_ROW {
+            return self.forget(store, key);
+        }
+        let row = RowKey {
+            store,
+            key: key.into(),
+        };
+        self.rows.insert(row, value.to_vec());
+    }
+
+    fn forget(&self, store: u32, key: &[u8]) {
+        self.rows.remove(&RowRef { store, key });
     }
 
     fn shard(&self, store: u32, key: &[u8]) -> usize {
