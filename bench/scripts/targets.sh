@@ -11,11 +11,12 @@
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
 #   BIG_KEYS (10000000), BASE_PORT (19000), SETTLE (seconds to wait at most
 #   for the nodes to go idle before each run, default 120), JSON (a file to
-#   write the rows to as a JSON array, for scripts).
+#   write the rows to as a JSON array, for scripts), BIN_DIR (where rill and
+#   rill-bench are, default target/release: A/B runs of two builds).
 # Needs a release build: cargo build --release --bin rill --bin rill-bench
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-R=./target/release
+R=${BIN_DIR:-./target/release}
 DURATION=${DURATION:-15}
 WORKERS=${WORKERS:-64}
 BIG_KEYS=${BIG_KEYS:-10000000}

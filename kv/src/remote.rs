@@ -4,7 +4,7 @@
 //! form); objects travel in their stored, checksummed encoding.
 
 use crate::error::{KvError, Result};
-use crate::object::{Link, VClock, decode_object, encode_object};
+use crate::object::{Link, VClock, decode_object, encode_object, to_wire};
 use crate::request::*;
 use crate::service::Inner;
 use crate::vnode::{KvCommand, PutOp};
@@ -390,11 +390,16 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
     match msg {
         KvWire::Get { partition, key } => {
             let key = key.into_vec();
-            // The stored record as it is, read on the read pool: the asking
-            // node decodes (and checks) it anyway.
+            // The record in the wire form, read from the row cache here or
+            // else on the read pool; the asking node checks it anyway.
             if let Some(store) = inner.read_stores.get(partition) {
+                if let Some(record) = store.get_if_cached(&key) {
+                    inner.stats.vnode_gets.incr();
+                    return Ok(KvWireReply::Object(Some(ByteBuf::from(to_wire(record)))));
+                }
                 let k = key.clone();
-                match inner.read_pool.run(move || store.get(&k)).await {
+                let read = move || store.get(&k).map(|r| r.map(to_wire));
+                match inner.read_pool.run(read).await {
                     Ok(Ok(bytes)) => {
                         inner.stats.vnode_gets.incr();
                         return Ok(KvWireReply::Object(bytes.map(ByteBuf::from)));
@@ -526,5 +531,60 @@ pub(crate) fn put_reply(r: KvWireReply) -> Result<PutResult> {
             },
         }),
         other => Err(KvError::Storage(format!("unexpected reply {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::OBJECT_VERSION;
+    use crate::{BucketKey, GetOptions, KvConfig, KvService, NewContent, PutOptions, PutRequest};
+
+    /// A remote get answers in the wire form (version 1) whether the row
+    /// cache has the record (memory backend) or the read pool reads it
+    /// (fjall without a row cache): peers of an older version must read it.
+    #[tokio::test]
+    async fn remote_gets_answer_in_the_wire_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let no_cache = rill_storage::StorageConfig {
+            row_cache_mb: 0,
+            ..Default::default()
+        };
+        let backends = [
+            rill_storage::memory(),
+            rill_storage::open_fjall(dir.path(), &no_cache).unwrap(),
+        ];
+        for backend in backends {
+            let kv = KvService::open(KvConfig::default(), backend).unwrap();
+            let bk = BucketKey::new(b"default", b"b", b"k");
+            let put = PutRequest {
+                bucket_type: "default".into(),
+                bucket: "b".into(),
+                key: Some("k".into()),
+                context: None,
+                content: NewContent {
+                    value: b"v".to_vec(),
+                    ..Default::default()
+                },
+                options: PutOptions::default(),
+            };
+            kv.put(put).await.unwrap();
+            let props = kv.inner.types.props(&bk.bucket_type, &bk.bucket).unwrap();
+            let opts = GetOptions::default();
+            let plan = crate::get::fsm::plan(&kv.inner, &bk, &props, &opts).unwrap();
+            for entry in &plan.preflist {
+                let msg = KvWire::Get {
+                    partition: entry.partition,
+                    key: ByteBuf::from(plan.key.clone()),
+                };
+                let Ok(KvWireReply::Object(Some(bytes))) = handle(&kv.inner, msg).await else {
+                    panic!("no object from partition {}", entry.partition);
+                };
+                assert_eq!(bytes[0], OBJECT_VERSION);
+                let obj = decode_object(&bytes).unwrap();
+                assert_eq!(obj.siblings[0].value, b"v");
+            }
+            kv.shutdown();
+        }
     }
 }

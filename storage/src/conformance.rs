@@ -411,7 +411,10 @@ pub(crate) fn reads_never_go_back(backend: &dyn Backend) {
                 for i in 0..4 * WRITES as usize {
                     let k = i % KEYS;
                     let floor = done[k].load(Ordering::SeqCst);
-                    let read = s.get(&[k as u8]).unwrap().map_or(0, |v| {
+                    // Every other read tries the cache-only path first.
+                    let cached = (i % 2 == 0).then(|| s.get_if_cached(&[k as u8])).flatten();
+                    let value = cached.or_else(|| s.get(&[k as u8]).unwrap());
+                    let read = value.map_or(0, |v| {
                         u32::from_be_bytes(v.try_into().expect("a 4-byte value"))
                     });
                     assert!(
@@ -430,6 +433,7 @@ pub(crate) fn reads_never_go_back(backend: &dyn Backend) {
     }
     s.delete(&[0]).unwrap();
     assert_eq!(s.get(&[0]).unwrap(), None, "a delete is seen at once");
+    assert_eq!(s.get_if_cached(&[0]), None, "a deleted row is not cached");
 }
 
 /// Two threads overwrite the same keys at once: afterwards a point read
@@ -459,6 +463,9 @@ pub(crate) fn racing_writers_agree_with_a_scan(backend: &dyn Backend) {
             scanned.get(&vec![k]).cloned(),
             "key {k}"
         );
+        if let Some(v) = s.get_if_cached(&[k]) {
+            assert_eq!(Some(&v), scanned.get(&vec![k]), "cached key {k}");
+        }
     }
 }
 
@@ -555,7 +562,12 @@ pub(crate) fn matches_btreemap_model(backend: &dyn Backend, cases: u32) {
                         s.delete(&k).unwrap();
                         model.remove(&k);
                     }
-                    Op::Get(k) => prop_assert_eq!(s.get(&k).unwrap(), model.get(&k).cloned()),
+                    Op::Get(k) => {
+                        if let Some(v) = s.get_if_cached(&k) {
+                            prop_assert_eq!(Some(&v), model.get(&k));
+                        }
+                        prop_assert_eq!(s.get(&k).unwrap(), model.get(&k).cloned());
+                    }
                     Op::Batch(items) => {
                         let mut batch = WriteBatch::new();
                         for (k, v) in items {
@@ -800,5 +812,32 @@ mod fjall_row_cache {
         backend.drop_store("kv.1").unwrap();
         let s = backend.store("kv.1").unwrap();
         assert_eq!(s.get(b"k").unwrap(), None);
+    }
+
+    #[test]
+    fn written_and_read_rows_are_at_hand_without_a_read() {
+        let (backend, _dir) = make();
+        let s = backend.store("kv.2").unwrap();
+        assert_eq!(s.get_if_cached(b"k"), None, "never written");
+        s.put(b"k", b"v").unwrap();
+        assert_eq!(
+            s.get_if_cached(b"k"),
+            Some(b"v".to_vec()),
+            "written through"
+        );
+        let mut batch = WriteBatch::new();
+        batch.put(b"b".to_vec(), b"w".to_vec());
+        s.write_batch(batch).unwrap();
+        assert_eq!(s.get_if_cached(b"b"), None, "a batch invalidates");
+        assert_eq!(s.get(b"b").unwrap(), Some(b"w".to_vec()));
+        assert_eq!(
+            s.get_if_cached(b"b"),
+            Some(b"w".to_vec()),
+            "filled by a read"
+        );
+        drop(s);
+        backend.drop_store("kv.2").unwrap();
+        let s = backend.store("kv.2").unwrap();
+        assert_eq!(s.get_if_cached(b"k"), None, "gone with its store");
     }
 }

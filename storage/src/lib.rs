@@ -140,6 +140,12 @@ pub type KvIter<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + Send
 pub trait Store: Send + Sync {
     /// The value stored under `key`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The value of `key` when it is at hand without a read that may block
+    /// (a row cache hit), so an async task may call this. `None` only says
+    /// that [`Store::get`] must be asked; it never means the key is absent.
+    fn get_if_cached(&self, _key: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
     /// Stores `value` under `key`, replacing any earlier value.
     fn put(&self, key: &[u8], value: &[u8]) -> Result<()>;
     /// `put` without waiting for durability: the write is visible to reads

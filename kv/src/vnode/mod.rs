@@ -302,21 +302,44 @@ pub(crate) fn read_object(
     }
 }
 
-/// `read_object` for the local replicas of one key. Replicas usually agree,
-/// so a record byte-identical to the one read before it is cloned instead of
-/// checked and decoded again (the decode is most of a get's CPU outside
-/// the storage engine).
+/// `read_object` for the local replicas of one key.
 pub(crate) fn read_replicas<'a>(
     stores: impl IntoIterator<Item = (&'a dyn Store, PartitionId)>,
     key: &[u8],
     stats: &KvStats,
 ) -> Vec<Result<Option<RiakObject>>> {
+    decode_replicas(stores.into_iter().map(|(s, p)| (s.get(key), p)), stats)
+}
+
+/// The local replicas of one key when every one is at hand without a read
+/// that may block (`Store::get_if_cached`), so an async task may call this;
+/// `None` when any of them needs `read_replicas`.
+pub(crate) fn cached_replicas<'a>(
+    stores: impl IntoIterator<Item = (&'a dyn Store, PartitionId)>,
+    key: &[u8],
+    stats: &KvStats,
+) -> Option<Vec<Result<Option<RiakObject>>>> {
+    let records = stores
+        .into_iter()
+        .map(|(s, p)| Some((Ok(Some(s.get_if_cached(key)?)), p)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(decode_replicas(records, stats))
+}
+
+/// Decodes the records read from a key's local replicas. Replicas usually
+/// agree, so a record byte-identical to the one before it is cloned instead
+/// of checked and decoded again (the decode is most of a get's CPU outside
+/// the storage engine).
+fn decode_replicas(
+    records: impl IntoIterator<Item = (rill_storage::Result<Option<Vec<u8>>>, PartitionId)>,
+    stats: &KvStats,
+) -> Vec<Result<Option<RiakObject>>> {
     let mut out: Vec<Result<Option<RiakObject>>> = Vec::new();
     // The last record decoded, and where its object is in `out`.
     let mut last: Option<(Vec<u8>, usize)> = None;
-    for (store, partition) in stores {
+    for (record, partition) in records {
         stats.vnode_gets.incr();
-        let bytes = match store.get(key) {
+        let bytes = match record {
             Ok(Some(bytes)) => bytes,
             other => {
                 out.push(other.map(|_| None).map_err(KvError::from));
