@@ -566,7 +566,11 @@ mod tests {
                     value: b"v".to_vec(),
                     ..Default::default()
                 },
-                options: PutOptions::default(),
+                // Every replica written before the reads below.
+                options: PutOptions {
+                    w: Some(crate::bucket::Quorum::All),
+                    ..Default::default()
+                },
             };
             kv.put(put).await.unwrap();
             let props = kv.inner.types.props(&bk.bucket_type, &bk.bucket).unwrap();
