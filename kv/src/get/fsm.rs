@@ -214,8 +214,8 @@ fn read_directly(
 ) -> futures_util::future::BoxFuture<'static, Replies> {
     // Rows in the row cache are read here: a trip to the read pool costs
     // two thread wake-ups, more than the read.
-    let stores = || reads.iter().map(|(_, e, s)| (s.as_ref(), e.partition));
-    if let Some(objects) = crate::vnode::cached_replicas(stores(), &key, &inner.stats) {
+    let stores = reads.iter().map(|(_, e, s)| (s.as_ref(), e.partition));
+    if let Some(objects) = crate::vnode::cached_replicas(stores, &key, &inner.stats) {
         let out = reads
             .iter()
             .zip(objects)

@@ -484,4 +484,24 @@ mod tests {
         assert!(matches!(got[3], Err(KvError::Corrupt(_))));
         assert_eq!(got[4].as_ref().ok(), Some(&None));
     }
+
+    #[test]
+    fn cached_replicas_answer_only_when_every_replica_is_at_hand() {
+        let backend = rill_storage::memory();
+        let stores: Vec<_> = (0..3)
+            .map(|i| backend.store(&format!("kv.{i}")).unwrap())
+            .collect();
+        let (a, b) = (obj(b"a", 1), obj(b"b", 2));
+        let key = b"k";
+        stores[0].put(key, &encode_record(&a)).unwrap();
+        stores[1].put(key, &encode_record(&b)).unwrap();
+        let stats = KvStats::default();
+        let all = |n: usize| stores[..n].iter().map(|s| (s.as_ref(), 7));
+        let got = cached_replicas(all(2), key, &stats).expect("both at hand");
+        let got: Vec<_> = got.into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(got, [Some(a), Some(b)]);
+        // The memory store has nothing at hand for a missing key: `None`
+        // sends the read to `read_replicas`, which reports it missing.
+        assert!(cached_replicas(all(3), key, &stats).is_none());
+    }
 }
