@@ -3,119 +3,20 @@
 //! healing, every acknowledged write (allow_mult=true) is present as a
 //! value or sibling on every replica, and every node has the same ring.
 
+mod common;
+
+use common::{Setup, crash, create_types, restart, start_cluster, wait_settled};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rill_core::membership::{AdminCommand, AdminReply, Membership, MembershipConfig};
-use rill_core::net::Rpc;
 use rill_kv::bucket::Quorum;
 use rill_kv::*;
-use rill_storage::Backend;
 use rill_testkit::sim::SimNetwork;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const NODES: usize = 5;
 const KEYS: usize = 20;
 const STEPS: usize = 300;
-
-struct SimNode {
-    name: String,
-    kv: KvService,
-    m: Arc<Membership>,
-    backend: Arc<dyn Backend>,
-    state_file: PathBuf,
-    up: bool,
-}
-
-async fn boot(net: &SimNetwork, name: &str, backend: Arc<dyn Backend>, dir: &Path) -> SimNode {
-    let rpc = Rpc::new(net.transport(name));
-    let state_file = dir.join(format!("{name}.state"));
-    let cfg = MembershipConfig {
-        gossip_interval: Duration::from_millis(200),
-        heartbeat_interval: Duration::from_millis(100),
-        down_after: Duration::from_millis(1000),
-        state_file: Some(state_file.clone()),
-        rpc_timeout: Duration::from_secs(2),
-    };
-    let m = Membership::start(name, &format!("{name}.sim"), 64, rpc.clone(), cfg).unwrap();
-    let kv_cfg = KvConfig {
-        node_name: name.to_string(),
-        initial_ring: Some(m.state().ring()),
-        default_timeout: Duration::from_secs(2),
-        delete_mode: DeleteMode::Keep,
-        ..KvConfig::default()
-    };
-    let b = backend.clone();
-    let kv = tokio::task::spawn_blocking(move || KvService::open(kv_cfg, b).unwrap())
-        .await
-        .unwrap();
-    kv.attach_cluster(rpc, m.clone());
-    SimNode {
-        name: name.to_string(),
-        kv,
-        m,
-        backend,
-        state_file,
-        up: true,
-    }
-}
-
-async fn crash(net: &SimNetwork, n: &mut SimNode) {
-    net.crash(&n.name);
-    n.m.stop();
-    let kv = n.kv.clone();
-    tokio::task::spawn_blocking(move || kv.shutdown())
-        .await
-        .unwrap();
-    n.up = false;
-}
-
-async fn restart(net: &SimNetwork, n: &mut SimNode, dir: &Path) {
-    net.restart(&n.name);
-    let fresh = boot(net, &n.name, n.backend.clone(), dir).await;
-    assert_eq!(fresh.state_file, n.state_file);
-    *n = fresh;
-}
-
-/// Every node has the same cluster state, nothing is pending, and each runs
-/// only the vnodes it owns (fallback data went home).
-fn settled(nodes: &[SimNode]) -> bool {
-    let states: Vec<_> = nodes.iter().map(|n| n.m.state()).collect();
-    states.windows(2).all(|w| w[0] == w[1])
-        && states[0].ownership.value.next.is_empty()
-        && nodes.iter().all(|n| {
-            n.kv.transfers().is_empty()
-                && n.kv.stats()["vnodes_running"].as_u64()
-                    == Some(n.kv.ring().partitions_of(&n.name).len() as u64)
-        })
-}
-
-async fn wait_settled(nodes: &[SimNode], within: Duration) {
-    let deadline = Instant::now() + within;
-    while !settled(nodes) {
-        if Instant::now() > deadline {
-            let states: Vec<_> = nodes.iter().map(|n| n.m.state()).collect();
-            for (n, s) in nodes.iter().zip(&states) {
-                eprintln!(
-                    "{}: pending {}, transfers {:?}, vnodes {:?} owned {:?}, members {:?}",
-                    n.name,
-                    s.ownership.value.next.len(),
-                    n.kv.transfers(),
-                    n.kv.running_vnodes(),
-                    n.kv.ring().partitions_of(&n.name),
-                    s.members
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.value.status))
-                        .collect::<Vec<_>>()
-                );
-            }
-            panic!("cluster did not settle");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn put(key: usize, value: &str) -> PutRequest {
     PutRequest {
@@ -135,30 +36,14 @@ fn put(key: usize, value: &str) -> PutRequest {
 async fn acknowledged_writes_survive_partitions_loss_and_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let net = SimNetwork::new(7);
-    let mut nodes = Vec::new();
-    for i in 0..NODES {
-        nodes.push(boot(&net, &format!("n{i}"), rill_storage::memory(), dir.path()).await);
-    }
-    for n in &nodes[1..] {
-        n.m.join_node(&"n0".to_string(), &format!("{}.sim", n.name))
-            .await
-            .unwrap();
-    }
-    let reply = nodes[0].m.admin(AdminCommand::Commit).await;
-    assert!(matches!(reply, AdminReply::Plan(_)), "{reply:?}");
-    wait_settled(&nodes, Duration::from_secs(60)).await;
-    let kv = &nodes[0].kv;
-    kv.create_type("sim", PropsUpdate::Json(serde_json::json!({})))
-        .await
-        .unwrap();
-    kv.activate_type("sim").await.unwrap();
-    for n in &nodes {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while n.kv.bucket_props(b"sim", b"b").await.is_err() {
-            assert!(Instant::now() < deadline, "type did not reach {}", n.name);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    let setup = Setup {
+        ring_size: 64,
+        timeout: Duration::from_secs(2),
+        delete_mode: DeleteMode::Keep,
+        state_dir: Some(dir.path().to_path_buf()),
+    };
+    let mut nodes = start_cluster(&net, NODES, &setup).await;
+    create_types(&nodes, &[("sim", serde_json::json!({}))]).await;
 
     let mut rng = StdRng::seed_from_u64(42);
     let mut acked: BTreeMap<usize, Vec<String>> = BTreeMap::new();
@@ -189,7 +74,7 @@ async fn acknowledged_writes_survive_partitions_loss_and_restarts() {
             crash(&net, &mut nodes[i]).await;
         } else if roll < 97 {
             if let Some(i) = (0..NODES).find(|&i| !nodes[i].up) {
-                restart(&net, &mut nodes[i], dir.path()).await;
+                restart(&net, &mut nodes[i], &setup).await;
             }
         } else {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -205,7 +90,7 @@ async fn acknowledged_writes_survive_partitions_loss_and_restarts() {
     net.set_drop_rate(0.0);
     for node in nodes.iter_mut() {
         if !node.up {
-            restart(&net, node, dir.path()).await;
+            restart(&net, node, &setup).await;
         }
     }
     wait_settled(&nodes, Duration::from_secs(120)).await;

@@ -10,150 +10,20 @@
 //!   every unacknowledged one, and each set holds every acknowledged add and
 //!   nothing that was never attempted.
 
+mod common;
+
+use common::{Setup, SimNode, create_types, start_cluster, wait_settled};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rill_core::membership::{AdminCommand, AdminReply, Membership, MembershipConfig};
-use rill_core::net::Rpc;
 use rill_kv::bucket::Quorum;
 use rill_kv::crdt::{CounterOp, DtOp, DtValue, SetOp};
 use rill_kv::dt::{DtUpdateRequest, datatype_of};
 use rill_kv::*;
-use rill_storage::Backend;
 use rill_testkit::sim::SimNetwork;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-struct SimNode {
-    name: String,
-    kv: KvService,
-    m: Arc<Membership>,
-    /// Kept across a crash: the memory backend stands for the node's disk.
-    backend: Arc<dyn Backend>,
-    up: bool,
-}
-
-/// How nodes are booted; the same for every node of a cluster.
-#[derive(Clone)]
-struct Setup {
-    ring_size: u32,
-    timeout: Duration,
-    /// Where membership keeps its state, so a restarted node rejoins with
-    /// the ring it had. None: nodes are never restarted.
-    state_dir: Option<PathBuf>,
-}
-
-async fn boot(net: &SimNetwork, name: &str, backend: Arc<dyn Backend>, setup: &Setup) -> SimNode {
-    let rpc = Rpc::new(net.transport(name));
-    let cfg = MembershipConfig {
-        gossip_interval: Duration::from_millis(200),
-        heartbeat_interval: Duration::from_millis(100),
-        down_after: Duration::from_millis(1000),
-        state_file: setup
-            .state_dir
-            .as_ref()
-            .map(|d| d.join(format!("{name}.state"))),
-        rpc_timeout: Duration::from_secs(2),
-    };
-    let m = Membership::start(
-        name,
-        &format!("{name}.sim"),
-        setup.ring_size,
-        rpc.clone(),
-        cfg,
-    )
-    .unwrap();
-    let kv_cfg = KvConfig {
-        node_name: name.to_string(),
-        initial_ring: Some(m.state().ring()),
-        default_timeout: setup.timeout,
-        ..KvConfig::default()
-    };
-    let b = backend.clone();
-    let kv = tokio::task::spawn_blocking(move || KvService::open(kv_cfg, b).unwrap())
-        .await
-        .unwrap();
-    kv.attach_cluster(rpc, m.clone());
-    SimNode {
-        name: name.to_string(),
-        kv,
-        m,
-        backend,
-        up: true,
-    }
-}
-
-/// Boots `count` nodes, joins them to n0 and waits until the ring settled.
-async fn start_cluster(net: &SimNetwork, count: usize, setup: &Setup) -> Vec<SimNode> {
-    let mut nodes = Vec::new();
-    for i in 0..count {
-        nodes.push(boot(net, &format!("n{i}"), rill_storage::memory(), setup).await);
-    }
-    for n in &nodes[1..] {
-        n.m.join_node(&"n0".to_string(), &format!("{}.sim", n.name))
-            .await
-            .unwrap();
-    }
-    let reply = nodes[0].m.admin(AdminCommand::Commit).await;
-    assert!(matches!(reply, AdminReply::Plan(_)), "{reply:?}");
-    wait_settled(&nodes, Duration::from_secs(60)).await;
-    nodes
-}
-
-/// Every node has the same cluster state, nothing is pending, and each runs
-/// only the vnodes it owns (fallback data went home).
-fn settled(nodes: &[SimNode]) -> bool {
-    let states: Vec<_> = nodes.iter().map(|n| n.m.state()).collect();
-    states.windows(2).all(|w| w[0] == w[1])
-        && states[0].ownership.value.next.is_empty()
-        && nodes.iter().all(|n| {
-            n.kv.transfers().is_empty()
-                && n.kv.stats()["vnodes_running"].as_u64()
-                    == Some(n.kv.ring().partitions_of(&n.name).len() as u64)
-        })
-}
-
-async fn wait_settled(nodes: &[SimNode], within: Duration) {
-    let deadline = Instant::now() + within;
-    while !settled(nodes) {
-        if Instant::now() > deadline {
-            for n in nodes {
-                eprintln!(
-                    "{}: transfers {:?}, vnodes {:?}, owned {:?}",
-                    n.name,
-                    n.kv.transfers(),
-                    n.kv.running_vnodes(),
-                    n.kv.ring().partitions_of(&n.name),
-                );
-            }
-            panic!("cluster did not settle");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Creates and activates bucket types on n0, then waits until every node
-/// knows them.
-async fn create_types(nodes: &[SimNode], types: &[(&str, serde_json::Value)]) {
-    let kv = &nodes[0].kv;
-    for (name, props) in types {
-        kv.create_type(name, PropsUpdate::Json(props.clone()))
-            .await
-            .unwrap();
-        kv.activate_type(name).await.unwrap();
-    }
-    for n in nodes {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for (name, _) in types {
-            while n.kv.bucket_props(name.as_bytes(), b"b").await.is_err() {
-                assert!(Instant::now() < deadline, "{name} did not reach {}", n.name);
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    }
-}
 
 fn update(t: &str, key: &str, op: DtOp, options: PutOptions) -> DtUpdateRequest {
     DtUpdateRequest {
@@ -192,6 +62,7 @@ async fn concurrent_updates_through_every_node_converge() {
     let setup = Setup {
         ring_size: 16,
         timeout: Duration::from_secs(5),
+        delete_mode: KvConfig::default().delete_mode,
         state_dir: None,
     };
     let nodes = start_cluster(&net, 3, &setup).await;
@@ -409,22 +280,12 @@ impl Faulty {
     /// a different fault, not tested here.
     async fn crash(&mut self, i: usize) {
         self.handles.lock().unwrap()[i] = None;
-        let n = &mut self.nodes[i];
-        self.net.crash(&n.name);
-        n.m.stop();
-        let kv = n.kv.clone();
-        tokio::task::spawn_blocking(move || kv.shutdown())
-            .await
-            .unwrap();
-        n.up = false;
+        common::crash(&self.net, &mut self.nodes[i]).await;
     }
 
     async fn restart(&mut self, i: usize) {
-        let name = self.nodes[i].name.clone();
-        self.net.restart(&name);
-        let fresh = boot(&self.net, &name, self.nodes[i].backend.clone(), &self.setup).await;
-        self.handles.lock().unwrap()[i] = Some(fresh.kv.clone());
-        self.nodes[i] = fresh;
+        common::restart(&self.net, &mut self.nodes[i], &self.setup).await;
+        self.handles.lock().unwrap()[i] = Some(self.nodes[i].kv.clone());
     }
 
     /// A random split of the nodes into two non-empty groups, replacing
@@ -615,6 +476,7 @@ async fn acknowledged_updates_survive_partitions_loss_and_restarts() {
     let setup = Setup {
         ring_size: 32,
         timeout: Duration::from_secs(2),
+        delete_mode: KvConfig::default().delete_mode,
         state_dir: Some(dir.path().to_path_buf()),
     };
     let nodes = start_cluster(&net, NODES, &setup).await;

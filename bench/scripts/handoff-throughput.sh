@@ -13,13 +13,8 @@ PORT_B=${PORT_B:-28000}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
-start_node() { # name base-port
-    $R/rill start --node "$1@127.0.0.1" --data-dir "$work/$1" --http "127.0.0.1:$(($2 + 98))" \
-        --pb "127.0.0.1:$(($2 + 87))" --cluster "127.0.0.1:$(($2 + 99))" --log warn \
-        > "$work/$1.out" 2> "$work/$1.err" &
-    for _ in $(seq 1 100); do grep -q listening "$work/$1.out" && return; sleep 0.1; done
-    echo "node $1 did not start" >&2; exit 1
-}
+# shellcheck source=lib.sh
+. bench/scripts/lib.sh
 
 start_node a "$PORT_A"
 $R/rill-bench --pb "127.0.0.1:$((PORT_A + 87))" --keys "$KEYS" --value-size 1000 --preload \

@@ -27,17 +27,8 @@ results="$work/results.txt"
 rows="$work/rows.jsonl"
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
-pids=()
-start_node() { # name port-offset [extra flags]
-    local name=$1 off=$2; shift 2
-    local p=$((BASE + off))
-    $R/rill start --node "$name@127.0.0.1" --data-dir "$work/$name" --http "127.0.0.1:$((p + 98))" \
-        --pb "127.0.0.1:$((p + 87))" --cluster "127.0.0.1:$((p + 99))" --log warn "$@" \
-        > "$work/$name.out" 2> "$work/$name.err" &
-    pids+=($!)
-    for _ in $(seq 1 300); do grep -q listening "$work/$name.out" && return; sleep 0.1; done
-    echo "node $name did not start" >&2; exit 1
-}
+# shellcheck source=lib.sh
+. bench/scripts/lib.sh
 
 stop_nodes() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -93,7 +84,7 @@ PY
 }
 
 scenario_pb() {
-    start_node n1 0
+    start_node n1 "$BASE"
     local pb="127.0.0.1:$((BASE + 87))"
     $R/rill-bench --pb "$pb" --keys 100000 --value-size 1024 --preload --duration 1 --mix get=1 > /dev/null
     run "pb-1node-interval-put" --pb "$pb" --keys 100000 --value-size 1024 --mix put=1
@@ -103,13 +94,13 @@ scenario_pb() {
 }
 
 scenario_sync() {
-    start_node n1 0 --durability sync
+    start_node n1 "$BASE" --durability sync
     run "pb-1node-sync-put" --pb "127.0.0.1:$((BASE + 87))" --keys 100000 --value-size 1024 --mix put=1
     stop_nodes
 }
 
 scenario_http() {
-    start_node n1 0
+    start_node n1 "$BASE"
     local http="127.0.0.1:$((BASE + 98))"
     $R/rill-bench --http "$http" --keys 100000 --value-size 1024 --preload --duration 1 --mix get=1 > /dev/null
     run "http-1node-get" --http "$http" --keys 100000 --value-size 1024 --mix get=1
@@ -118,9 +109,9 @@ scenario_http() {
 }
 
 scenario_cluster() {
-    start_node n1 0
-    start_node n2 1000
-    start_node n3 2000
+    start_node n1 "$BASE"
+    start_node n2 $((BASE + 1000))
+    start_node n3 $((BASE + 2000))
     local admin="http://127.0.0.1:$((BASE + 98))"
     for off in 1000 2000; do
         $R/rill admin --url "http://127.0.0.1:$((BASE + off + 98))" cluster join "127.0.0.1:$((BASE + 99))" > /dev/null
@@ -137,7 +128,7 @@ scenario_cluster() {
 
 scenario_keys() {
     for keys in 100000 "$BIG_KEYS"; do
-        start_node n1 0
+        start_node n1 "$BASE"
         local pb="127.0.0.1:$((BASE + 87))"
         echo "preloading $keys keys of 100 bytes..." >&2
         $R/rill-bench --pb "$pb" --keys "$keys" --value-size 100 --preload --duration 1 --mix get=1 > /dev/null
