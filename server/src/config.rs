@@ -33,7 +33,8 @@ pub struct Config {
     /// cache and the row cache together; 0 (the default): a quarter of the
     /// memory, see [`auto_cache_mb`].
     pub cache_mb: u64,
-    /// Memtable size per vnode (MiB).
+    /// Memtable size per vnode (MiB); 0 (the default): from the memory,
+    /// see [`auto_memtable_mb`].
     pub memtable_mb: u64,
     /// The part of `cache_mb` that caches recently read and written values
     /// (MiB; 0: no row cache). Unset: a quarter of `cache_mb`.
@@ -63,7 +64,7 @@ impl Default for Config {
             sync_interval_ms: 10,
             delete_mode: "3000".into(),
             cache_mb: 0,
-            memtable_mb: storage.memtable_mb,
+            memtable_mb: 0,
             row_cache_mb: None,
             engine_threads: storage.engine_threads,
             vnode_workers: 0,
@@ -98,7 +99,10 @@ impl Config {
         Ok(StorageConfig {
             durability,
             cache_mb: caches - rows,
-            memtable_mb: self.memtable_mb,
+            memtable_mb: match self.memtable_mb {
+                0 => auto_memtable_mb(crate::memory::total_bytes()),
+                mb => mb,
+            },
             row_cache_mb: rows,
             engine_threads: self.engine_threads.max(1),
         })
@@ -144,6 +148,17 @@ pub fn auto_cache_mb(total_bytes: Option<u64>) -> u64 {
     total_bytes.map_or(FLOOR_MB, |b| ((b / 4) >> 20).max(FLOOR_MB))
 }
 
+/// The memtable size per vnode when none is configured: 1/1536 of the
+/// memory, from 4 to 16 MiB, so that a node's 64 memtables take at most
+/// about 1/24 of it (1 GiB on 24 GiB). Larger memtables mean fewer, larger
+/// flushes and less compaction per write: at 10 million keys, 16 MiB made
+/// the 50/50 mix 14–56 % faster than 4 MiB (docs/decisions/0011).
+pub fn auto_memtable_mb(total_bytes: Option<u64>) -> u64 {
+    const MIN_MB: u64 = 4;
+    const MAX_MB: u64 = 16;
+    total_bytes.map_or(MIN_MB, |b| ((b >> 20) / 1536).clamp(MIN_MB, MAX_MB))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +186,19 @@ mod tests {
         assert_eq!(storage.cache_mb + storage.row_cache_mb, 100);
         let storage = Config::default().storage().unwrap();
         assert!(storage.cache_mb + storage.row_cache_mb >= 64);
+    }
+
+    #[test]
+    fn memtables_grow_with_memory_from_4_to_16_mib() {
+        assert_eq!(auto_memtable_mb(Some(24 << 30)), 16);
+        assert_eq!(auto_memtable_mb(Some(64 << 30)), 16);
+        assert_eq!(auto_memtable_mb(Some(9 << 30)), 6);
+        assert_eq!(auto_memtable_mb(Some(2 << 30)), 4);
+        assert_eq!(auto_memtable_mb(None), 4);
+        let c: Config = toml::from_str("memtable_mb = 2").unwrap();
+        assert_eq!(c.storage().unwrap().memtable_mb, 2);
+        let auto = Config::default().storage().unwrap().memtable_mb;
+        assert!((4..=16).contains(&auto), "{auto}");
     }
 
     #[test]

@@ -63,8 +63,9 @@ pub struct StorageConfig {
     pub durability: Durability,
     /// Block cache shared by all stores of the node, in MiB.
     pub cache_mb: u64,
-    /// Memtable size per store, in MiB (minimum 1). A node holds about 64 stores,
-    /// so this stays small: 64 × 4 MiB = 256 MiB of memtables at most.
+    /// Memtable size per store, in MiB (minimum 1). A node holds about 64
+    /// stores, so this stays small: 64 × 4 MiB = 256 MiB of memtables at
+    /// most with this default (the server sizes it from the memory).
     pub memtable_mb: u64,
     /// Row cache shared by all stores of the node, in MiB (0: none): recently
     /// read values, found without searching the engine. Values over 64 KiB
