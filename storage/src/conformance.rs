@@ -499,6 +499,44 @@ pub(crate) fn deferred_puts(backend: &dyn Backend) {
     assert!(rx.recv().unwrap().is_err());
 }
 
+/// Deferred writes of one key, mixed with blocking ones, take effect in the
+/// order they were made, for reads and scans alike, and all are reported.
+pub(crate) fn deferred_writes_keep_their_order(backend: &dyn Backend) {
+    let s = backend.store("kv.14").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let deferred = |key: &[u8], value: &[u8]| {
+        let tx = tx.clone();
+        s.put_then(key, value, Box::new(move |r| tx.send(r).unwrap()));
+    };
+    for i in 0..100u32 {
+        deferred(b"k", &i.to_be_bytes());
+        assert_eq!(s.get(b"k").unwrap(), Some(i.to_be_bytes().to_vec()));
+    }
+    s.delete(b"k").unwrap();
+    assert_eq!(s.get(b"k").unwrap(), None, "a delete after deferred puts");
+    deferred(b"k", b"last");
+    for i in 0..50u32 {
+        deferred(format!("p{i:02}").as_bytes(), b"v");
+    }
+    let scanned = collect(s.prefix(b"p"));
+    assert_eq!(
+        scanned.len(),
+        50,
+        "a scan sees every deferred put before it"
+    );
+    assert_eq!(all(s.as_ref())[0], (b"k".to_vec(), b"last".to_vec()));
+    let mut batch = WriteBatch::new();
+    batch.delete(b"p00".to_vec());
+    s.write_batch(batch).unwrap();
+    assert_eq!(s.get(b"p00").unwrap(), None, "a batch after a deferred put");
+    drop(tx);
+    let results: Vec<_> = rx.iter().collect();
+    assert_eq!(results.len(), 151);
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    assert_eq!(s.get(b"k").unwrap(), Some(b"last".to_vec()));
+    assert!(!s.is_empty().unwrap());
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Put(Vec<u8>, Vec<u8>),
@@ -615,7 +653,7 @@ macro_rules! conformance_tests {
             batches_apply_everything, batches_are_all_or_nothing, range_bounds, prefix_scans,
             ordering_is_bytewise, drop_store_then_reopen_is_empty, store_names_and_handles,
             writes_while_iterating, concurrent_writers, deferred_puts, reads_never_go_back,
-            racing_writers_agree_with_a_scan);
+            racing_writers_agree_with_a_scan, deferred_writes_keep_their_order);
 
         #[test]
         fn model() {
@@ -685,6 +723,77 @@ mod fjall_backend {
         super::batches_apply_everything(&*backend);
         super::concurrent_writers(&*backend);
         super::deferred_puts(&*backend);
+        super::deferred_writes_keep_their_order(&*backend);
+    }
+
+    /// Many deferred writes of one key, then the backend closes at once:
+    /// every write is reported, and the last one is what a reopen finds.
+    #[test]
+    fn deferred_writes_are_applied_before_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let backend = open_fjall(dir.path(), &config(Durability::default())).unwrap();
+            let s = backend.store("kv.1").unwrap();
+            for i in 0..1000u32 {
+                let tx = tx.clone();
+                s.put_then(
+                    b"k",
+                    &i.to_be_bytes(),
+                    Box::new(move |r| tx.send(r).unwrap()),
+                );
+            }
+        }
+        drop(tx);
+        let results: Vec<_> = rx.iter().collect();
+        assert_eq!(results.len(), 1000);
+        assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+        let backend = open_fjall(dir.path(), &config(Durability::default())).unwrap();
+        let s = backend.store("kv.1").unwrap();
+        assert_eq!(s.get(b"k").unwrap(), Some(999u32.to_be_bytes().to_vec()));
+    }
+
+    /// Writes queued when their store is dropped are applied or refused,
+    /// never left unreported, and never show up in the store made anew.
+    #[test]
+    fn writes_queued_at_a_drop_are_reported() {
+        let (backend, _dir) = make();
+        let s = backend.store("kv.1").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for i in 0..500u32 {
+            let tx = tx.clone();
+            s.put_then(
+                &i.to_be_bytes(),
+                b"v",
+                Box::new(move |r| tx.send(r).unwrap()),
+            );
+        }
+        backend.drop_store("kv.1").unwrap();
+        drop(tx);
+        let results: Vec<_> = rx.iter().collect();
+        assert_eq!(results.len(), 500);
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Ok(()) | Err(StorageError::StoreDropped(_)))),
+            "{results:?}"
+        );
+        assert!(matches!(s.get(b"x"), Err(StorageError::StoreDropped(_))));
+        assert!(backend.store("kv.1").unwrap().is_empty().unwrap());
+    }
+
+    /// A store handle kept after its backend closed fails its writes with an
+    /// error instead of waiting forever.
+    #[test]
+    fn writes_after_close_fail() {
+        let (backend, _dir) = make();
+        let s = backend.store("kv.1").unwrap();
+        s.put(b"k", b"v").unwrap();
+        drop(backend);
+        assert!(s.put(b"k", b"w").is_err());
+        let (tx, rx) = std::sync::mpsc::channel();
+        s.put_then(b"k", b"w", Box::new(move |r| tx.send(r).unwrap()));
+        assert!(rx.recv().unwrap().is_err());
     }
 
     #[test]

@@ -7,9 +7,8 @@
 //! of that key then hits). Reads fill the cache after a miss, but only when no
 //! write of that key's shard completed since the reader looked, so a value
 //! read before a write can never be cached after it (see [`RowCache::fill`]).
-//! A single-key write holds its shard's lock from the engine write to the
-//! cache update, so two writers of one key update the cache in the order
-//! they wrote the engine.
+//! The fjall backend's one commit thread reports each write after the engine
+//! applied it, in the order it applied them, so the cache follows the engine.
 
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, PoisonError};
@@ -106,31 +105,15 @@ impl RowCache {
         }
     }
 
-    /// Runs `write`, the engine write of `value` (`None`: a delete) under
-    /// `key`, and brings the cache in line with it: the value when it
-    /// succeeded, nothing when it failed (it may still have been applied).
-    pub(crate) fn write<T, E>(
-        &self,
-        store: u32,
-        key: &[u8],
-        value: Option<&[u8]>,
-        write: impl FnOnce() -> Result<T, E>,
-    ) -> Result<T, E> {
+    /// Brings the cache in line with a write the engine has applied: `value`
+    /// is what the key now holds, `None` for a delete, a failed write (it may
+    /// still have landed) or a write that should not fill the cache (a batch).
+    pub(crate) fn written(&self, store: u32, key: &[u8], value: Option<&[u8]>) {
         let mut epoch = self.lock(self.shard(store, key));
-        let written = write();
         match value {
-            Some(value) if written.is_ok() => self.keep(store, key, value),
-            _ => self.forget(store, key),
+            Some(value) => self.keep(store, key, value),
+            None => self.forget(store, key),
         }
-        *epoch += 1;
-        written
-    }
-
-    /// Call after a write of `key` that did not go through [`write`](Self::write)
-    /// (a batch), whether it succeeded or not.
-    pub(crate) fn invalidate(&self, store: u32, key: &[u8]) {
-        let mut epoch = self.lock(self.shard(store, key));
-        self.forget(store, key);
         *epoch += 1;
     }
 
@@ -173,7 +156,7 @@ mod tests {
         c.fill(t, 1, b"k", b"v1");
         assert_eq!(c.get(1, b"k").as_deref(), Some(&b"v1"[..]));
         assert_eq!(c.get(2, b"k"), None, "stores do not share rows");
-        c.invalidate(1, b"k");
+        c.written(1, b"k", None);
         assert_eq!(c.get(1, b"k"), None);
     }
 
@@ -182,7 +165,7 @@ mod tests {
         let c = RowCache::new(1 << 20).unwrap();
         let t = c.ticket(1, b"k");
         // The reader read "old" from the engine; a write lands before it fills.
-        c.invalidate(1, b"k");
+        c.written(1, b"k", None);
         c.fill(t, 1, b"k", b"old");
         assert_eq!(c.get(1, b"k"), None);
         // A reader that starts after the write may fill.
@@ -192,16 +175,27 @@ mod tests {
     }
 
     #[test]
-    fn a_write_caches_what_it_wrote_unless_it_failed() {
+    fn a_write_caches_what_it_wrote_and_a_delete_forgets() {
         let c = RowCache::new(1 << 20).unwrap();
-        c.write(1, b"k", Some(b"v1"), || Ok::<_, ()>(())).unwrap();
+        c.written(1, b"k", Some(b"v1"));
         assert_eq!(c.get(1, b"k").as_deref(), Some(&b"v1"[..]));
-        c.write(1, b"k", Some(b"v2"), || Err::<(), _>("disk full"))
-            .unwrap_err();
-        assert_eq!(c.get(1, b"k"), None, "a failed write may have landed");
-        c.write(1, b"k", Some(b"v3"), || Ok::<_, ()>(())).unwrap();
-        c.write(1, b"k", None, || Ok::<_, ()>(())).unwrap();
+        c.written(1, b"k", Some(b"v2"));
+        assert_eq!(
+            c.get(1, b"k").as_deref(),
+            Some(&b"v2"[..]),
+            "the later write"
+        );
+        c.written(1, b"k", None);
         assert_eq!(c.get(1, b"k"), None, "deleted");
+    }
+
+    #[test]
+    fn a_reader_that_raced_a_write_does_not_fill() {
+        let c = RowCache::new(1 << 20).unwrap();
+        let t = c.ticket(1, b"k");
+        c.written(1, b"k", Some(b"new"));
+        c.fill(t, 1, b"k", b"old");
+        assert_eq!(c.get(1, b"k").as_deref(), Some(&b"new"[..]));
     }
 
     #[test]

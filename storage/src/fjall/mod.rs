@@ -1,20 +1,26 @@
 //! The fjall backend: one fjall `Database` per node, one fjall keyspace per store.
 //!
-//! This is the only file that imports fjall. It maps fjall errors to
-//! [`StorageError`], runs group commit for [`Durability::Sync`] and the
+//! This is the only module that imports fjall. It maps fjall errors to
+//! [`StorageError`], applies every write on one commit thread
+//! ([`committer`]), runs group commit for [`Durability::Sync`] and the
 //! background fsync thread for [`Durability::Interval`].
+
+mod committer;
+mod journal_sync;
 
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Slice};
 
+use self::committer::{Change, Done, Job, Msg, StoreState};
+use self::journal_sync::{JournalSync, SyncError};
 use crate::commit::GroupCommit;
 use crate::row_cache::RowCache;
 use crate::{
@@ -72,6 +78,7 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         .journal_compression(fjall::CompressionType::None)
         .open()
         .map_err(engine_error)?;
+    let (commits, queued) = mpsc::channel();
     let inner = Arc::new(Inner {
         db,
         durability: cfg.durability,
@@ -80,7 +87,17 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         syncer: Mutex::new(None),
         rows: RowCache::new(cfg.row_cache_mb.saturating_mul(MIB)),
         store_ids: AtomicU32::new(0),
+        commits,
+        write_seqs: AtomicU64::new(0),
+        journal: JournalSync::new(path),
+        poisoned: AtomicBool::new(false),
     });
+    let committer = {
+        let inner = Arc::clone(&inner);
+        std::thread::Builder::new()
+            .name("storage-commit".into())
+            .spawn(move || committer::run(&inner, &queued))?
+    };
     let (flusher, syncer) = match cfg.durability {
         Durability::Sync => (None, Some(Syncer::start(Arc::clone(&inner))?)),
         Durability::Interval(every) => (Some(Flusher::start(Arc::clone(&inner), every)?), None),
@@ -94,6 +111,7 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
     Ok(Arc::new(FjallBackend {
         inner,
         stores: Mutex::default(),
+        committer: Some(committer),
         flusher,
         syncer,
     }))
@@ -113,22 +131,101 @@ struct Inner {
     /// Names each store handle in the row cache. A store dropped and created
     /// again gets a new id, so rows of the old one are never found.
     store_ids: AtomicU32,
+    /// The commit thread's queue (`committer`): every write goes through it.
+    commits: mpsc::Sender<Msg>,
+    /// Numbers deferred writes in the stores' pending maps.
+    write_seqs: AtomicU64,
+    /// fsyncs the journal without fjall's journal lock.
+    journal: JournalSync,
+    /// Set when one of our fsyncs failed: what reached the disk is unknown,
+    /// so writes are refused until a restart (as fjall does after its own).
+    poisoned: AtomicBool,
 }
 
 impl Inner {
-    /// Called after every write, which fjall has already handed to the OS.
-    fn after_write(&self) -> Result<()> {
-        let ticket = self.commit.written();
+    /// Called after a blocking write with its group-commit ticket: the write
+    /// is in the OS already; under `sync` it waits for its fsync.
+    fn after_write(&self, ticket: u64) -> Result<()> {
         match self.durability {
             Durability::Sync => self.wait_durable(ticket),
             Durability::Interval(_) => Ok(()),
         }
     }
 
+    /// Runs `done` once the write with `ticket` (in the OS already) is as
+    /// durable as the backend's durability asks: at once under `interval`,
+    /// after the sync thread's next group fsync under `sync`.
+    fn when_durable(&self, ticket: u64, done: Durable) {
+        if let Durability::Interval(_) = self.durability {
+            return done(Ok(()));
+        }
+        let queued = {
+            let syncer = self.syncer.lock().unwrap_or_else(PoisonError::into_inner);
+            match syncer.as_ref() {
+                Some(tx) => tx.send((ticket, done)).map_err(|e| e.0.1),
+                None => Err(done),
+            }
+        };
+        // The backend is closing: wait here.
+        if let Err(done) = queued {
+            done(self.wait_durable(ticket));
+        }
+    }
+
+    /// Queues `job` on the commit thread.
+    fn submit(&self, job: Job) {
+        // A send fails only once the thread has ended; the job, dropped
+        // with the error, reports that the storage is closed.
+        let _ = self.commits.send(Msg::Job(job));
+    }
+
+    /// Applies `changes` of `store` on the commit thread and waits for them;
+    /// the result is the write's group-commit ticket.
+    fn write_and_wait(
+        &self,
+        store: &Arc<StoreState>,
+        changes: Vec<Change>,
+        cache: bool,
+    ) -> Result<u64> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.submit(Job {
+            store: Arc::clone(store),
+            changes,
+            cache,
+            done: Some(Done::Wait(tx)),
+        });
+        rx.recv().unwrap_or_else(|_| Err(closed()))
+    }
+
+    /// Returns once everything queued on the commit thread before this call
+    /// is applied.
+    fn barrier(&self) {
+        let (tx, rx) = mpsc::sync_channel(1);
+        if self.commits.send(Msg::Barrier(tx)).is_ok() {
+            let _ = rx.recv();
+        }
+    }
+
     fn wait_durable(&self, ticket: u64) -> Result<()> {
-        self.commit
-            .wait_durable(ticket, || self.db.persist(PersistMode::SyncData))
-            .map_err(engine_error)
+        self.commit.wait_durable(ticket, || self.fsync())
+    }
+
+    /// One fsync of the journal, covering every write already in the OS.
+    fn fsync(&self) -> Result<()> {
+        if self.poisoned.load(Ordering::SeqCst) {
+            return Err(StorageError::Poisoned);
+        }
+        match self.journal.sync() {
+            Ok(()) => Ok(()),
+            Err(SyncError::NotFound(e)) => {
+                tracing::warn!(error = %e, "journal file not found; fsync through the engine");
+                self.db.persist(PersistMode::SyncData).map_err(engine_error)
+            }
+            Err(SyncError::Failed(e)) => {
+                self.poisoned.store(true, Ordering::SeqCst);
+                Err(StorageError::Io(e))
+            }
+        }
     }
 
     fn keyspace(&self, name: &str) -> Result<Keyspace> {
@@ -146,6 +243,7 @@ impl Inner {
 struct FjallBackend {
     inner: Arc<Inner>,
     stores: Mutex<HashMap<String, Arc<FjallStore>>>,
+    committer: Option<JoinHandle<()>>,
     flusher: Option<Flusher>,
     syncer: Option<Syncer>,
 }
@@ -159,11 +257,14 @@ impl Backend for FjallBackend {
         }
         let keyspace = self.inner.keyspace(name)?;
         let store = Arc::new(FjallStore {
-            id: self.inner.store_ids.fetch_add(1, Ordering::Relaxed),
-            name: name.to_owned(),
-            keyspace,
+            state: Arc::new(StoreState {
+                id: self.inner.store_ids.fetch_add(1, Ordering::Relaxed),
+                name: name.to_owned(),
+                keyspace,
+                dropped: AtomicBool::new(false),
+                pending: Default::default(),
+            }),
             inner: Arc::clone(&self.inner),
-            dropped: AtomicBool::new(false),
         });
         stores.insert(name.to_owned(), Arc::clone(&store));
         Ok(store as Arc<dyn Store>)
@@ -178,8 +279,11 @@ impl Backend for FjallBackend {
         }
         let keyspace = match cached {
             Some(store) => {
-                store.dropped.store(true, Ordering::SeqCst);
-                store.keyspace.clone()
+                // Writes queued from now on are refused; the barrier waits
+                // for those the commit thread has already taken.
+                store.state.dropped.store(true, Ordering::SeqCst);
+                self.inner.barrier();
+                store.state.keyspace.clone()
             }
             None => self.inner.keyspace(name)?,
         };
@@ -226,6 +330,13 @@ impl Backend for FjallBackend {
 
 impl Drop for FjallBackend {
     fn drop(&mut self) {
+        // First the commit thread, which hands deferred writes to the sync thread.
+        if let Some(committer) = self.committer.take() {
+            let _ = self.inner.commits.send(Msg::Stop);
+            if committer.join().is_err() {
+                tracing::error!("storage commit thread panicked");
+            }
+        }
         if let Some(flusher) = self.flusher.take() {
             flusher.stop();
         }
@@ -329,18 +440,14 @@ impl Flusher {
 }
 
 struct FjallStore {
-    id: u32,
-    name: String,
-    keyspace: Keyspace,
+    state: Arc<StoreState>,
     inner: Arc<Inner>,
-    /// Set by `drop_store`; every handle to a keyspace is this one cached `Arc`.
-    dropped: AtomicBool,
 }
 
 impl FjallStore {
     fn error(&self, e: fjall::Error) -> StorageError {
         match e {
-            fjall::Error::KeyspaceDeleted => StorageError::StoreDropped(self.name.clone()),
+            fjall::Error::KeyspaceDeleted => StorageError::StoreDropped(self.state.name.clone()),
             other => engine_error(other),
         }
     }
@@ -355,57 +462,53 @@ impl FjallStore {
         }))
     }
 
-    /// A point read from the engine, past the row cache.
+    /// A point read from the engine, past the pending writes and the row cache.
     fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.keyspace
+        self.state
+            .keyspace
             .get(encode_key(key))
             .map(|v| v.map(|v| v.to_vec()))
             .map_err(|e| self.error(e))
     }
 
-    /// Writes `value` (`None`: removes) under `key` through the row cache.
-    fn write(
-        &self,
-        key: &[u8],
-        value: Option<&[u8]>,
-        write: impl FnOnce() -> fjall::Result<()>,
-    ) -> Result<()> {
-        let written = match &self.inner.rows {
-            Some(rows) => rows.write(self.id, key, value, write),
-            None => write(),
-        };
-        written.map_err(|e| self.error(e))
-    }
-
-    /// After a batch wrote `key`, applied or not.
-    fn written(&self, key: &[u8]) {
-        if let Some(rows) = &self.inner.rows {
-            rows.invalidate(self.id, key);
-        }
-    }
-
     fn alive(&self) -> Result<()> {
-        if self.dropped.load(Ordering::SeqCst) {
-            Err(StorageError::StoreDropped(self.name.clone()))
+        if self.state.dropped.load(Ordering::SeqCst) {
+            Err(StorageError::StoreDropped(self.state.name.clone()))
         } else {
             Ok(())
         }
+    }
+
+    /// Before a read of the whole store: deferred writes are applied first,
+    /// so the engine's snapshot holds them.
+    fn settle(&self) {
+        if !self.state.pending.is_empty() {
+            self.inner.barrier();
+        }
+    }
+
+    fn write_and_wait(&self, changes: Vec<Change>, cache: bool) -> Result<()> {
+        let ticket = self.inner.write_and_wait(&self.state, changes, cache)?;
+        self.inner.after_write(ticket)
     }
 }
 
 impl Store for FjallStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.alive()?;
+        if let Some(queued) = self.state.pending.get(key) {
+            return Ok(queued);
+        }
         let Some(rows) = &self.inner.rows else {
             return self.read(key);
         };
-        if let Some(value) = rows.get(self.id, key) {
+        if let Some(value) = rows.get(self.state.id, key) {
             return Ok(Some(value));
         }
-        let ticket = rows.ticket(self.id, key);
+        let ticket = rows.ticket(self.state.id, key);
         let value = self.read(key)?;
         if let Some(value) = &value {
-            rows.fill(ticket, self.id, key, value);
+            rows.fill(ticket, self.state.id, key, value);
         }
         Ok(value)
     }
@@ -413,56 +516,55 @@ impl Store for FjallStore {
     fn get_if_cached(&self, key: &[u8]) -> Option<Vec<u8>> {
         // A dropped store answers through `get`, with its error.
         self.alive().ok()?;
-        self.inner.rows.as_ref()?.get(self.id, key)
+        if let Some(queued) = self.state.pending.get(key) {
+            return queued;
+        }
+        self.inner.rows.as_ref()?.get(self.state.id, key)
     }
 
     fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
         self.alive()?;
         check_key(key)?;
         check_value(value)?;
-        self.write(key, Some(value), || {
-            self.keyspace.insert(encode_key(key), value)
-        })?;
-        self.inner.after_write()
+        let change = Change {
+            key: key.into(),
+            value: Some(Slice::from(value)),
+        };
+        self.write_and_wait(vec![change], true)
     }
 
     fn put_then(&self, key: &[u8], value: &[u8], done: Durable) {
-        let written = self.alive().and_then(|()| {
-            check_key(key)?;
-            check_value(value)?;
-            self.write(key, Some(value), || {
-                self.keyspace.insert(encode_key(key), value)
-            })
-        });
-        if let Err(e) = written {
+        let checked = self
+            .alive()
+            .and_then(|()| check_key(key))
+            .and_then(|()| check_value(value));
+        if let Err(e) = checked {
             return done(Err(e));
         }
-        let ticket = self.inner.commit.written();
-        if let Durability::Interval(_) = self.inner.durability {
-            return done(Ok(()));
-        }
-        let queued = {
-            let syncer = self
-                .inner
-                .syncer
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            match syncer.as_ref() {
-                Some(tx) => tx.send((ticket, done)).map_err(|e| e.0.1),
-                None => Err(done),
-            }
-        };
-        // The backend is closing: wait here.
-        if let Err(done) = queued {
-            done(self.inner.wait_durable(ticket));
-        }
+        let value = Slice::from(value);
+        let seq = self.inner.write_seqs.fetch_add(1, Ordering::Relaxed);
+        // Into the pending map before the queue: the commit thread removes
+        // it once applied.
+        self.state.pending.insert(key, seq, Some(value.clone()));
+        self.inner.submit(Job {
+            store: Arc::clone(&self.state),
+            changes: vec![Change {
+                key: key.into(),
+                value: Some(value),
+            }],
+            cache: true,
+            done: Some(Done::Deferred { seq, done }),
+        });
     }
 
     fn delete(&self, key: &[u8]) -> Result<()> {
         self.alive()?;
         check_key(key)?;
-        self.write(key, None, || self.keyspace.remove(encode_key(key)))?;
-        self.inner.after_write()
+        let change = Change {
+            key: key.into(),
+            value: None,
+        };
+        self.write_and_wait(vec![change], true)
     }
 
     fn write_batch(&self, batch: WriteBatch) -> Result<()> {
@@ -471,22 +573,14 @@ impl Store for FjallStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut fjall_batch = self.inner.db.batch();
-        let mut keys = Vec::new();
-        for (key, value) in batch.into_ops() {
-            let stored = encode_key(&key);
-            keys.push(key);
-            match value {
-                Some(value) => fjall_batch.insert(&self.keyspace, stored, value),
-                None => fjall_batch.remove(&self.keyspace, stored),
-            }
-        }
-        let committed = fjall_batch.commit();
-        for key in &keys {
-            self.written(key);
-        }
-        committed.map_err(|e| self.error(e))?;
-        self.inner.after_write()
+        let changes = batch
+            .into_ops()
+            .map(|(key, value)| Change {
+                key: key.into(),
+                value: value.map(Slice::from),
+            })
+            .collect();
+        self.write_and_wait(changes, false)
     }
 
     fn range(&self, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>) -> KvIter<'_> {
@@ -496,26 +590,34 @@ impl Store for FjallStore {
         if range_is_empty(&start, &end) {
             return Box::new(std::iter::empty());
         }
+        self.settle();
         let snapshot = self.inner.db.snapshot();
-        self.iter(snapshot.range(&self.keyspace, (encode_start(start), encode_end(end))))
+        self.iter(snapshot.range(&self.state.keyspace, (encode_start(start), encode_end(end))))
     }
 
     fn prefix(&self, prefix: &[u8]) -> KvIter<'_> {
         if let Err(e) = self.alive() {
             return Box::new(std::iter::once(Err(e)));
         }
+        self.settle();
         let snapshot = self.inner.db.snapshot();
-        self.iter(snapshot.prefix(&self.keyspace, encode_key(prefix)))
+        self.iter(snapshot.prefix(&self.state.keyspace, encode_key(prefix)))
     }
 
     fn is_empty(&self) -> Result<bool> {
         self.alive()?;
-        self.keyspace.is_empty().map_err(|e| self.error(e))
+        self.settle();
+        self.state.keyspace.is_empty().map_err(|e| self.error(e))
     }
 
     fn approximate_len(&self) -> u64 {
-        self.keyspace.approximate_len() as u64
+        self.state.keyspace.approximate_len() as u64
     }
+}
+
+/// The error of a write queued after the commit thread ended.
+fn closed() -> StorageError {
+    StorageError::Io(std::io::Error::other("the storage is closed"))
 }
 
 fn engine_error(e: fjall::Error) -> StorageError {

@@ -1,0 +1,266 @@
+//! The commit thread: one thread applies every change to a backend's stores,
+//! many at a time.
+//!
+//! fjall applies a write under its one journal lock: the journal append, a
+//! `write` call that hands it to the OS, and the memtable insert. Vnode
+//! threads writing one key at a time took turns on that lock (and waited out
+//! the background fsync, which holds it too), and paid a system call per
+//! write. Here a writer queues its change and goes on; this thread takes
+//! everything queued, applies it as one fjall batch (one lock, one `write`),
+//! brings the row cache in line, and then reports to each writer.
+//!
+//! Until its batch is applied a deferred write (`put_then`) waits in its
+//! store's [`Pending`] map, which reads look at first, so the write is
+//! visible as soon as it is queued. Blocking writes (`put`, `delete`,
+//! `write_batch`) wait for their batch instead; scans and store drops first
+//! wait for a [`Msg::Barrier`], so they see every write queued before them.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use fjall::{Keyspace, Slice};
+
+use super::{Inner, encode_key, engine_error};
+use crate::{Durable, Result, StorageError};
+
+/// Most messages applied as one batch: bounds the batch's memory and the
+/// time its first writer waits.
+const MAX_BATCH: usize = 4096;
+
+/// What the commit thread needs of a store.
+pub(super) struct StoreState {
+    pub(super) id: u32,
+    pub(super) name: String,
+    pub(super) keyspace: Keyspace,
+    /// Set by `drop_store`; queued changes of a dropped store are refused.
+    pub(super) dropped: AtomicBool,
+    pub(super) pending: Pending,
+}
+
+/// Key → (the queued write's sequence number, its value or `None` for a delete).
+type PendingMap = HashMap<Box<[u8]>, (u64, Option<Slice>)>;
+
+/// Deferred writes of one store that are queued and not yet applied.
+#[derive(Default)]
+pub(super) struct Pending(Mutex<PendingMap>);
+
+impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PendingMap> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The queued value of `key`: `Some(None)` for a queued delete, `None`
+    /// when no write of the key is waiting.
+    pub(super) fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        let map = self.lock();
+        if map.is_empty() {
+            return None;
+        }
+        map.get(key).map(|(_, v)| v.as_ref().map(|v| v.to_vec()))
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    pub(super) fn insert(&self, key: &[u8], seq: u64, value: Option<Slice>) {
+        self.lock().insert(key.into(), (seq, value));
+    }
+
+    /// Forgets the write `seq` of `key` unless a later one replaced it.
+    pub(super) fn remove(&self, key: &[u8], seq: u64) {
+        let mut map = self.lock();
+        if map.get(key).is_some_and(|(s, _)| *s == seq) {
+            map.remove(key);
+        }
+    }
+}
+
+/// One key's new value (`None`: removed).
+pub(super) struct Change {
+    pub(super) key: Box<[u8]>,
+    pub(super) value: Option<Slice>,
+}
+
+/// Who hears how a job went.
+pub(super) enum Done {
+    /// A deferred write: `done` runs once it is durable; its change is in the
+    /// store's pending map under `seq`.
+    Deferred { seq: u64, done: Durable },
+    /// A blocked caller, told the group-commit ticket of the write.
+    Wait(mpsc::SyncSender<Result<u64>>),
+}
+
+/// The changes of one store call, applied together.
+pub(super) struct Job {
+    pub(super) store: Arc<StoreState>,
+    pub(super) changes: Vec<Change>,
+    /// Write the new values into the row cache (a batch only forgets them:
+    /// handoff batches would flood it).
+    pub(super) cache: bool,
+    /// Taken when reported; a job dropped unreported (the thread is gone)
+    /// reports that the storage closed.
+    pub(super) done: Option<Done>,
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            let closed = super::closed();
+            match done {
+                Done::Deferred { done, .. } => done(Err(closed)),
+                Done::Wait(tx) => {
+                    let _ = tx.send(Err(closed));
+                }
+            }
+        }
+    }
+}
+
+pub(super) enum Msg {
+    Job(Job),
+    /// Answered once every message queued before it is applied.
+    Barrier(mpsc::SyncSender<()>),
+    /// Ends the thread once everything queued so far is applied.
+    Stop,
+}
+
+/// The thread's loop: batches until a `Stop` (or until every sender is gone).
+pub(super) fn run(inner: &Inner, rx: &mpsc::Receiver<Msg>) {
+    while let Ok(first) = rx.recv() {
+        let mut msgs = vec![first];
+        msgs.extend(rx.try_iter().take(MAX_BATCH - 1));
+        let stop = msgs.iter().any(|m| matches!(m, Msg::Stop));
+        apply(inner, msgs);
+        if stop {
+            // Whatever raced the stop is answered too (stores may outlive
+            // the backend); later sends fail at once.
+            let late: Vec<Msg> = rx.try_iter().collect();
+            apply(inner, late);
+            return;
+        }
+    }
+}
+
+/// Applies the jobs among `msgs` as one batch, then reports to every job
+/// and barrier.
+fn apply(inner: &Inner, msgs: Vec<Msg>) {
+    let mut jobs = Vec::with_capacity(msgs.len());
+    let mut barriers = Vec::new();
+    for msg in msgs {
+        match msg {
+            Msg::Job(job) => jobs.push(job),
+            Msg::Barrier(tx) => barriers.push(tx),
+            Msg::Stop => {}
+        }
+    }
+    // A dropped store's changes are refused (the store's keyspace may be gone).
+    let (live, refused): (Vec<Job>, Vec<Job>) = jobs
+        .into_iter()
+        .partition(|j| !j.store.dropped.load(Ordering::SeqCst));
+    let result = commit(inner, &live).map(|()| inner.commit.written());
+    settle_caches(inner, &live, result.is_ok());
+    for mut job in refused {
+        let dropped = StorageError::StoreDropped(job.store.name.clone());
+        forget_pending(&job);
+        if let Some(done) = job.done.take() {
+            report(inner, done, Err(dropped));
+        }
+    }
+    for mut job in live {
+        if let Some(done) = job.done.take() {
+            report(inner, done, result.as_ref().map(|t| *t).map_err(copy_error));
+        }
+    }
+    for tx in barriers {
+        let _ = tx.send(());
+    }
+}
+
+/// One fjall batch of every change, the last one of each key only: fjall
+/// gives a whole batch one sequence number, so two entries of one key would
+/// tie.
+fn commit(inner: &Inner, jobs: &[Job]) -> Result<()> {
+    if inner.poisoned.load(Ordering::SeqCst) {
+        return Err(StorageError::Poisoned);
+    }
+    // (store, key) → where the key goes and its last value in this batch.
+    type Slot<'a> = (u32, &'a [u8]);
+    let mut last: HashMap<Slot, (&Keyspace, &Option<Slice>)> = HashMap::new();
+    let mut order = Vec::new();
+    for job in jobs {
+        for change in &job.changes {
+            let slot = (job.store.id, &*change.key);
+            match last.entry(slot) {
+                Entry::Occupied(mut e) => *e.get_mut() = (&job.store.keyspace, &change.value),
+                Entry::Vacant(e) => {
+                    e.insert((&job.store.keyspace, &change.value));
+                    order.push(slot);
+                }
+            }
+        }
+    }
+    if order.is_empty() {
+        return Ok(());
+    }
+    let mut batch = inner.db.batch();
+    for slot in order {
+        let (keyspace, value) = last[&slot];
+        let key = encode_key(slot.1);
+        match value {
+            Some(value) => batch.insert(keyspace, key, value.clone()),
+            None => batch.remove(keyspace, key),
+        }
+    }
+    batch.commit().map_err(engine_error)
+}
+
+/// The row cache learns each applied value, in the order applied (nothing
+/// when the batch failed: it may still have landed), and applied deferred
+/// writes leave their pending maps. The cache goes first: a reader that no
+/// longer finds the pending write must find the new value in the cache.
+fn settle_caches(inner: &Inner, jobs: &[Job], applied: bool) {
+    for job in jobs {
+        if let Some(rows) = &inner.rows {
+            for change in &job.changes {
+                let value = change.value.as_deref().filter(|_| applied && job.cache);
+                rows.written(job.store.id, &change.key, value);
+            }
+        }
+        forget_pending(job);
+    }
+}
+
+fn forget_pending(job: &Job) {
+    if let Some(Done::Deferred { seq, .. }) = &job.done {
+        for change in &job.changes {
+            job.store.pending.remove(&change.key, *seq);
+        }
+    }
+}
+
+fn report(inner: &Inner, done: Done, result: Result<u64>) {
+    match done {
+        Done::Wait(tx) => {
+            let _ = tx.send(result);
+        }
+        Done::Deferred { done, .. } => match result {
+            Ok(ticket) => inner.when_durable(ticket, done),
+            Err(e) => done(Err(e)),
+        },
+    }
+}
+
+/// Errors are not `Clone`; every job of a failed batch gets its own copy.
+pub(super) fn copy_error(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::Poisoned => StorageError::Poisoned,
+        StorageError::Locked => StorageError::Locked,
+        StorageError::StoreDropped(name) => StorageError::StoreDropped(name.clone()),
+        StorageError::Io(io) => StorageError::Io(std::io::Error::new(io.kind(), io.to_string())),
+        other => StorageError::Engine(other.to_string().into()),
+    }
+}
