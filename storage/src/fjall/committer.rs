@@ -16,7 +16,6 @@
 //! wait for a [`Msg::Barrier`], so they see every write queued before them.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,9 +55,6 @@ impl Pending {
     /// when no write of the key is waiting.
     pub(super) fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
         let map = self.lock();
-        if map.is_empty() {
-            return None;
-        }
         map.get(key).map(|(_, v)| v.as_ref().map(|v| v.to_vec()))
     }
 
@@ -106,16 +102,33 @@ pub(super) struct Job {
     pub(super) done: Option<Done>,
 }
 
+impl Done {
+    /// Tells the writer how its job went: a deferred write once it is as
+    /// durable as the backend asks, a blocked caller at once.
+    fn report(self, inner: &Inner, result: Result<u64>) {
+        match (self, result) {
+            (Done::Deferred { done, .. }, Ok(ticket)) => inner.when_durable(ticket, done),
+            (done, Err(e)) => done.fail(e),
+            (Done::Wait(tx), ok) => {
+                let _ = tx.send(ok);
+            }
+        }
+    }
+
+    fn fail(self, e: StorageError) {
+        match self {
+            Done::Deferred { done, .. } => done(Err(e)),
+            Done::Wait(tx) => {
+                let _ = tx.send(Err(e));
+            }
+        }
+    }
+}
+
 impl Drop for Job {
     fn drop(&mut self) {
         if let Some(done) = self.done.take() {
-            let closed = super::closed();
-            match done {
-                Done::Deferred { done, .. } => done(Err(closed)),
-                Done::Wait(tx) => {
-                    let _ = tx.send(Err(closed));
-                }
-            }
+            done.fail(super::closed());
         }
     }
 }
@@ -167,12 +180,12 @@ fn apply(inner: &Inner, msgs: Vec<Msg>) {
         let dropped = StorageError::StoreDropped(job.store.name.clone());
         forget_pending(&job);
         if let Some(done) = job.done.take() {
-            report(inner, done, Err(dropped));
+            done.fail(dropped);
         }
     }
     for mut job in live {
         if let Some(done) = job.done.take() {
-            report(inner, done, result.as_ref().map(|t| *t).map_err(copy_error));
+            done.report(inner, result.as_ref().copied().map_err(copy_error));
         }
     }
     for tx in barriers {
@@ -188,28 +201,23 @@ fn commit(inner: &Inner, jobs: &[Job]) -> Result<()> {
         return Err(StorageError::Poisoned);
     }
     // (store, key) → where the key goes and its last value in this batch.
+    // The batch is applied at once, so the order of its entries is free.
     type Slot<'a> = (u32, &'a [u8]);
     let mut last: HashMap<Slot, (&Keyspace, &Option<Slice>)> = HashMap::new();
-    let mut order = Vec::new();
     for job in jobs {
         for change in &job.changes {
-            let slot = (job.store.id, &*change.key);
-            match last.entry(slot) {
-                Entry::Occupied(mut e) => *e.get_mut() = (&job.store.keyspace, &change.value),
-                Entry::Vacant(e) => {
-                    e.insert((&job.store.keyspace, &change.value));
-                    order.push(slot);
-                }
-            }
+            last.insert(
+                (job.store.id, &*change.key),
+                (&job.store.keyspace, &change.value),
+            );
         }
     }
-    if order.is_empty() {
+    if last.is_empty() {
         return Ok(());
     }
     let mut batch = inner.db.batch();
-    for slot in order {
-        let (keyspace, value) = last[&slot];
-        let key = encode_key(slot.1);
+    for ((_, key), (keyspace, value)) in last {
+        let key = encode_key(key);
         match value {
             Some(value) => batch.insert(keyspace, key, value.clone()),
             None => batch.remove(keyspace, key),
@@ -239,18 +247,6 @@ fn forget_pending(job: &Job) {
         for change in &job.changes {
             job.store.pending.remove(&change.key, *seq);
         }
-    }
-}
-
-fn report(inner: &Inner, done: Done, result: Result<u64>) {
-    match done {
-        Done::Wait(tx) => {
-            let _ = tx.send(result);
-        }
-        Done::Deferred { done, .. } => match result {
-            Ok(ticket) => inner.when_durable(ticket, done),
-            Err(e) => done(Err(e)),
-        },
     }
 }
 

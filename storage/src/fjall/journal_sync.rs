@@ -62,14 +62,13 @@ impl JournalSync {
                 .map_err(SyncError::NotFound)?
                 .ok_or_else(|| SyncError::NotFound(io::Error::other("no journal file")))?,
         };
-        if active.as_ref().is_none_or(|(id, _)| *id != newest) {
-            let file = File::open(self.path(newest)).map_err(SyncError::NotFound)?;
-            *active = Some((newest, file));
-        }
-        match active.as_ref() {
-            Some((_, file)) => file.sync_data().map_err(SyncError::Failed),
-            None => Ok(()),
-        }
+        let file = match active.take() {
+            Some((id, file)) if id == newest => file,
+            _ => File::open(self.path(newest)).map_err(SyncError::NotFound)?,
+        };
+        let synced = file.sync_data().map_err(SyncError::Failed);
+        *active = Some((newest, file));
+        synced
     }
 
     fn path(&self, id: u64) -> PathBuf {

@@ -370,10 +370,7 @@ impl Syncer {
                     let ticket = group.iter().map(|(t, _)| *t).max().unwrap_or(0);
                     let result = inner.wait_durable(ticket);
                     for (_, done) in group {
-                        done(match &result {
-                            Ok(()) => Ok(()),
-                            Err(e) => Err(StorageError::Io(std::io::Error::other(e.to_string()))),
-                        });
+                        done(result.as_ref().copied().map_err(committer::copy_error));
                     }
                 }
             })?;
