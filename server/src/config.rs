@@ -33,9 +33,13 @@ pub struct Config {
     /// cache and the row cache together; 0 (the default): a quarter of the
     /// memory, see [`auto_cache_mb`].
     pub cache_mb: u64,
-    /// Memtable size per vnode (MiB); 0 (the default): from the memory,
-    /// see [`auto_memtable_mb`].
+    /// Memtable size per vnode (MiB) past which it is sealed on its own; 0
+    /// (the default): [`AUTO_MEMTABLE_MB`].
     pub memtable_mb: u64,
+    /// Budget of all vnodes' memtables together (MiB), kept by sealing the
+    /// largest first; 0 (the default): from the memory, see
+    /// [`auto_write_buffer_mb`].
+    pub write_buffer_mb: u64,
     /// The part of `cache_mb` that caches recently read and written values
     /// (MiB; 0: no row cache). Unset: a quarter of `cache_mb`.
     pub row_cache_mb: Option<u64>,
@@ -65,6 +69,7 @@ impl Default for Config {
             delete_mode: "3000".into(),
             cache_mb: 0,
             memtable_mb: 0,
+            write_buffer_mb: 0,
             row_cache_mb: None,
             engine_threads: storage.engine_threads,
             vnode_workers: 0,
@@ -100,7 +105,11 @@ impl Config {
             durability,
             cache_mb: caches - rows,
             memtable_mb: match self.memtable_mb {
-                0 => auto_memtable_mb(crate::memory::total_bytes()),
+                0 => AUTO_MEMTABLE_MB,
+                mb => mb,
+            },
+            write_buffer_mb: match self.write_buffer_mb {
+                0 => auto_write_buffer_mb(crate::memory::total_bytes()),
                 mb => mb,
             },
             row_cache_mb: rows,
@@ -148,15 +157,21 @@ pub fn auto_cache_mb(total_bytes: Option<u64>) -> u64 {
     total_bytes.map_or(FLOOR_MB, |b| ((b / 4) >> 20).max(FLOOR_MB))
 }
 
-/// The memtable size per vnode when none is configured: 1/1536 of the
-/// memory, from 4 to 16 MiB, so that a node's 64 memtables take at most
-/// about 1/24 of it (1 GiB on 24 GiB). Larger memtables mean fewer, larger
-/// flushes and less compaction per write: at 10 million keys, 16 MiB made
-/// the 50/50 mix 14–56 % faster than 4 MiB (docs/decisions/0011).
-pub fn auto_memtable_mb(total_bytes: Option<u64>) -> u64 {
-    const MIN_MB: u64 = 4;
-    const MAX_MB: u64 = 16;
-    total_bytes.map_or(MIN_MB, |b| ((b >> 20) / 1536).clamp(MIN_MB, MAX_MB))
+/// A vnode's memtable size limit when none is configured (fjall's default).
+/// It is a backstop: the write buffer budget seals memtables well before,
+/// one at a time (docs/decisions/0013).
+pub const AUTO_MEMTABLE_MB: u64 = 64;
+
+/// The budget of all memtables together when none is configured: 1/48 of
+/// the memory, from 256 to 512 MiB (512 MiB on 24 GiB). With a one-node
+/// cluster's 64 vnodes, memtables are sealed at about 16 MiB: larger
+/// memtables mean fewer, larger flushes and less compaction per write (at
+/// 10 million keys, 16 MiB ran the 50/50 mix 14–56 % faster than 4 MiB,
+/// docs/decisions/0011).
+pub fn auto_write_buffer_mb(total_bytes: Option<u64>) -> u64 {
+    const MIN_MB: u64 = 256;
+    const MAX_MB: u64 = 512;
+    total_bytes.map_or(MIN_MB, |b| ((b >> 20) / 48).clamp(MIN_MB, MAX_MB))
 }
 
 #[cfg(test)]
@@ -189,16 +204,18 @@ mod tests {
     }
 
     #[test]
-    fn memtables_grow_with_memory_from_4_to_16_mib() {
-        assert_eq!(auto_memtable_mb(Some(24 << 30)), 16);
-        assert_eq!(auto_memtable_mb(Some(64 << 30)), 16);
-        assert_eq!(auto_memtable_mb(Some(9 << 30)), 6);
-        assert_eq!(auto_memtable_mb(Some(2 << 30)), 4);
-        assert_eq!(auto_memtable_mb(None), 4);
-        let c: Config = toml::from_str("memtable_mb = 2").unwrap();
-        assert_eq!(c.storage().unwrap().memtable_mb, 2);
-        let auto = Config::default().storage().unwrap().memtable_mb;
-        assert!((4..=16).contains(&auto), "{auto}");
+    fn the_write_buffer_grows_with_memory_from_256_to_512_mib() {
+        assert_eq!(auto_write_buffer_mb(Some(24 << 30)), 512);
+        assert_eq!(auto_write_buffer_mb(Some(64 << 30)), 512);
+        assert_eq!(auto_write_buffer_mb(Some(18 << 30)), 384);
+        assert_eq!(auto_write_buffer_mb(Some(2 << 30)), 256);
+        assert_eq!(auto_write_buffer_mb(None), 256);
+        let c: Config = toml::from_str("write_buffer_mb = 100\nmemtable_mb = 2").unwrap();
+        let storage = c.storage().unwrap();
+        assert_eq!((storage.write_buffer_mb, storage.memtable_mb), (100, 2));
+        let storage = Config::default().storage().unwrap();
+        assert!((256..=512).contains(&storage.write_buffer_mb));
+        assert_eq!(storage.memtable_mb, AUTO_MEMTABLE_MB);
     }
 
     #[test]

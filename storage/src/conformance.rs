@@ -701,6 +701,7 @@ mod fjall_backend {
             durability,
             cache_mb: 8,
             memtable_mb: 1,
+            write_buffer_mb: 0,
             row_cache_mb: 0,
             engine_threads: 1,
         }

@@ -63,10 +63,14 @@ pub struct StorageConfig {
     pub durability: Durability,
     /// Block cache shared by all stores of the node, in MiB.
     pub cache_mb: u64,
-    /// Memtable size per store, in MiB (minimum 1). A node holds about 64
-    /// stores, so this stays small: 64 × 4 MiB = 256 MiB of memtables at
-    /// most with this default (the server sizes it from the memory).
+    /// Memtable size per store, in MiB (minimum 1): a store's memtable is
+    /// sealed when it passes this alone.
     pub memtable_mb: u64,
+    /// Budget of the active memtables of all stores together, in MiB (0:
+    /// none, each store seals at `memtable_mb` alone). Over it, the largest
+    /// memtable is sealed, so that stores filling at one pace do not all
+    /// seal and flush at once.
+    pub write_buffer_mb: u64,
     /// Row cache shared by all stores of the node, in MiB (0: none): recently
     /// read values, found without searching the engine. Values over 64 KiB
     /// are never kept.
@@ -85,6 +89,7 @@ impl Default for StorageConfig {
             durability: Durability::default(),
             cache_mb: 64,
             memtable_mb: 4,
+            write_buffer_mb: 0,
             row_cache_mb: 0,
             engine_threads: 1,
         }

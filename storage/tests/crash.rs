@@ -27,6 +27,7 @@ fn config(mode: &str) -> StorageConfig {
         cache_mb: 8,
         // Small memtables, so a run seals and flushes several of them.
         memtable_mb: 1,
+        write_buffer_mb: 0,
         row_cache_mb: 0,
         engine_threads: 1,
     }

@@ -22,6 +22,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use fjall::{Keyspace, Slice};
 
+use super::priority;
+use super::write_buffer::WriteBuffer;
 use super::{Inner, encode_key, engine_error};
 use crate::{Durable, Result, StorageError};
 
@@ -37,6 +39,9 @@ pub(super) struct StoreState {
     /// Set by `drop_store`; queued changes of a dropped store are refused.
     pub(super) dropped: AtomicBool,
     pub(super) pending: Pending,
+    /// Held while the seal thread seals this store's memtable, and by
+    /// `drop_store` before it deletes the keyspace.
+    pub(super) seal_lock: Mutex<()>,
 }
 
 /// Key → (the queued write's sequence number, its value or `None` for a delete).
@@ -142,25 +147,35 @@ pub(super) enum Msg {
 }
 
 /// The thread's loop: batches until a `Stop` (or until every sender is gone).
-pub(super) fn run(inner: &Inner, rx: &mpsc::Receiver<Msg>) {
+pub(super) fn run(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut buffer: WriteBuffer) {
+    if priority::set_this_thread_nice(priority::COMMIT_NICE) {
+        tracing::debug!(
+            nice = priority::COMMIT_NICE,
+            "commit thread priority raised"
+        );
+    } else {
+        tracing::info!(
+            "the commit thread keeps the default priority (raising it needs CAP_SYS_NICE)"
+        );
+    }
     while let Ok(first) = rx.recv() {
         let mut msgs = vec![first];
         msgs.extend(rx.try_iter().take(MAX_BATCH - 1));
         let stop = msgs.iter().any(|m| matches!(m, Msg::Stop));
-        apply(inner, msgs);
+        apply(inner, msgs, &mut buffer);
         if stop {
             // Whatever raced the stop is answered too (stores may outlive
             // the backend); later sends fail at once.
             let late: Vec<Msg> = rx.try_iter().collect();
-            apply(inner, late);
+            apply(inner, late, &mut buffer);
             return;
         }
     }
 }
 
-/// Applies the jobs among `msgs` as one batch, then reports to every job
-/// and barrier.
-fn apply(inner: &Inner, msgs: Vec<Msg>) {
+/// Applies the jobs among `msgs` as one batch, keeps the write buffer in
+/// its budget, then reports to every job and barrier.
+fn apply(inner: &Inner, msgs: Vec<Msg>, buffer: &mut WriteBuffer) {
     let mut jobs = Vec::with_capacity(msgs.len());
     let mut barriers = Vec::new();
     for msg in msgs {
@@ -176,6 +191,9 @@ fn apply(inner: &Inner, msgs: Vec<Msg>) {
         .partition(|j| !j.store.dropped.load(Ordering::SeqCst));
     let result = commit(inner, &live).map(|()| inner.commit.written());
     settle_caches(inner, &live, result.is_ok());
+    if result.is_ok() {
+        buffer.written(&live);
+    }
     for mut job in refused {
         let dropped = StorageError::StoreDropped(job.store.name.clone());
         forget_pending(&job);

@@ -7,6 +7,8 @@
 
 mod committer;
 mod journal_sync;
+mod priority;
+mod write_buffer;
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -21,6 +23,7 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Sl
 
 use self::committer::{Change, Done, Job, Msg, StoreState};
 use self::journal_sync::{JournalSync, SyncError};
+use self::write_buffer::WriteBuffer;
 use crate::commit::GroupCommit;
 use crate::row_cache::RowCache;
 use crate::{
@@ -67,8 +70,10 @@ fn encode_end(bound: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
 /// remove and batch commit flushes that buffer to the OS before returning, so an
 /// acknowledged write survives a kill of the process in every durability mode.
 pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> {
+    let write_buffer = cfg.write_buffer_mb.saturating_mul(MIB);
     let db = Database::builder(path)
         .cache_size(cfg.cache_mb.saturating_mul(MIB))
+        .max_journaling_size(journal_budget(write_buffer))
         .worker_threads(cfg.engine_threads.max(1))
         .manual_journal_persist(false)
         // Large values (data types, big objects) were lz4-compressed into
@@ -92,11 +97,19 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         journal: JournalSync::new(path),
         poisoned: AtomicBool::new(false),
     });
+    let (sealer, seal_thread) = match write_buffer {
+        0 => (None, None),
+        budget => {
+            let (tx, thread) = write_buffer::start_sealer(budget)?;
+            (Some(tx), Some(thread))
+        }
+    };
+    let buffer = WriteBuffer::new(write_buffer, sealer);
     let committer = {
         let inner = Arc::clone(&inner);
         std::thread::Builder::new()
             .name("storage-commit".into())
-            .spawn(move || committer::run(&inner, &queued))?
+            .spawn(move || committer::run(&inner, &queued, buffer))?
     };
     let (flusher, syncer) = match cfg.durability {
         Durability::Sync => (None, Some(Syncer::start(Arc::clone(&inner))?)),
@@ -112,9 +125,26 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         inner,
         stores: Mutex::default(),
         committer: Some(committer),
+        seal_thread,
         flusher,
         syncer,
     }))
+}
+
+/// fjall's default journal limit, which we keep when it is enough.
+const JOURNAL_FLOOR: u64 = 512 * MIB;
+
+/// The journal size past which fjall seals the memtables that hold its
+/// oldest file back. The write buffer spreads memtable ages evenly, so the
+/// oldest unflushed write is about two budgets back: below that, fjall would
+/// seal many memtables at once, the burst the budget is there to avoid. The
+/// extra covers fjall's 64 MB journal files. A larger journal is also
+/// longer to replay after a crash (docs/decisions/0013).
+fn journal_budget(write_buffer: u64) -> u64 {
+    write_buffer
+        .saturating_mul(2)
+        .saturating_add(256 * MIB)
+        .max(JOURNAL_FLOOR)
 }
 
 /// State shared by the backend, its stores and the fsync thread.
@@ -244,6 +274,8 @@ struct FjallBackend {
     inner: Arc<Inner>,
     stores: Mutex<HashMap<String, Arc<FjallStore>>>,
     committer: Option<JoinHandle<()>>,
+    /// Ends after the commit thread, whose sender it waits on.
+    seal_thread: Option<JoinHandle<()>>,
     flusher: Option<Flusher>,
     syncer: Option<Syncer>,
 }
@@ -263,6 +295,7 @@ impl Backend for FjallBackend {
                 keyspace,
                 dropped: AtomicBool::new(false),
                 pending: Default::default(),
+                seal_lock: Mutex::default(),
             }),
             inner: Arc::clone(&self.inner),
         });
@@ -283,6 +316,14 @@ impl Backend for FjallBackend {
                 // for those the commit thread has already taken.
                 store.state.dropped.store(true, Ordering::SeqCst);
                 self.inner.barrier();
+                // A seal under way finishes first; later ones skip the store.
+                drop(
+                    store
+                        .state
+                        .seal_lock
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
                 store.state.keyspace.clone()
             }
             None => self.inner.keyspace(name)?,
@@ -336,6 +377,11 @@ impl Drop for FjallBackend {
             if committer.join().is_err() {
                 tracing::error!("storage commit thread panicked");
             }
+        }
+        if let Some(sealer) = self.seal_thread.take()
+            && sealer.join().is_err()
+        {
+            tracing::error!("storage seal thread panicked");
         }
         if let Some(flusher) = self.flusher.take() {
             flusher.stop();
