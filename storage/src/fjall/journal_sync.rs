@@ -115,25 +115,24 @@ mod tests {
         );
         touch(dir.path(), 3);
         std::fs::write(dir.path().join("3.jnl.tmp"), b"").unwrap();
-        sync.sync().unwrap();
-        assert_eq!(sync.active_path(), Some(dir.path().join("3.jnl")));
+        syncs(&sync, dir.path(), 3, "the only journal");
         touch(dir.path(), 4);
         touch(dir.path(), 5);
-        sync.sync().unwrap();
-        assert_eq!(
-            sync.active_path(),
-            Some(dir.path().join("5.jnl")),
-            "rotated twice"
-        );
+        syncs(&sync, dir.path(), 5, "rotated twice");
         for id in [3, 4, 5] {
             std::fs::remove_file(dir.path().join(format!("{id}.jnl"))).unwrap();
         }
         touch(dir.path(), 9);
+        syncs(&sync, dir.path(), 9, "looked again");
+    }
+
+    /// Syncs, and checks that the journal synced is `<id>.jnl`.
+    fn syncs(sync: &JournalSync, dir: &Path, id: u64, why: &str) {
         sync.sync().unwrap();
         assert_eq!(
             sync.active_path(),
-            Some(dir.path().join("9.jnl")),
-            "looked again"
+            Some(dir.join(format!("{id}.jnl"))),
+            "{why}"
         );
     }
 

@@ -97,14 +97,7 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         journal: JournalSync::new(path),
         poisoned: AtomicBool::new(false),
     });
-    let (sealer, seal_thread) = match write_buffer {
-        0 => (None, None),
-        budget => {
-            let (tx, thread) = write_buffer::start_sealer(budget)?;
-            (Some(tx), Some(thread))
-        }
-    };
-    let buffer = WriteBuffer::new(write_buffer, sealer);
+    let (buffer, seal_thread) = WriteBuffer::start(write_buffer)?;
     let committer = {
         let inner = Arc::clone(&inner);
         std::thread::Builder::new()

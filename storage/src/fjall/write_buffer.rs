@@ -29,27 +29,44 @@ use super::committer::{Job, StoreState};
 const CHECKS_PER_BUDGET: u64 = 64;
 
 /// How the commit thread hands the stores it has written to to the seal thread.
-pub(super) type SealRequests = mpsc::SyncSender<Vec<Arc<StoreState>>>;
+type SealRequests = mpsc::SyncSender<Vec<Arc<StoreState>>>;
 
 /// The commit thread's side: counts what it writes, and every 1/64 of the
 /// budget hands the stores it has written to to the seal thread.
 pub(super) struct WriteBuffer {
-    /// Bytes of all active memtables together; 0: no node-wide budget.
-    budget: u64,
+    /// Bytes written between two looks at the sizes (1/64 of the budget).
+    check_every: u64,
     /// Bytes written since the sizes were last looked at.
     since_check: u64,
     /// Every store written to, by id; dead and dropped ones are pruned.
     stores: HashMap<u32, Weak<StoreState>>,
-    /// To the seal thread. Room for one request: while it seals, further
-    /// checks are skipped, and the next one after it brings fresh sizes.
+    /// To the seal thread; `None` without a budget. Room for one request:
+    /// while it seals, further checks are skipped, and the next one after
+    /// it brings fresh sizes.
     sealer: Option<SealRequests>,
 }
 
 impl WriteBuffer {
-    /// `sealer`: where to send seal requests; `None` when there is no budget.
-    pub(super) fn new(budget: u64, sealer: Option<SealRequests>) -> Self {
+    /// The commit thread's write buffer for `budget` bytes (0: none), and
+    /// the seal thread it hands work to, which ends after the write buffer.
+    pub(super) fn start(budget: u64) -> std::io::Result<(WriteBuffer, Option<JoinHandle<()>>)> {
+        if budget == 0 {
+            return Ok((WriteBuffer::new(budget, None), None));
+        }
+        let (tx, rx) = mpsc::sync_channel::<Vec<Arc<StoreState>>>(1);
+        let thread = std::thread::Builder::new()
+            .name("storage-seal".into())
+            .spawn(move || {
+                while let Ok(stores) = rx.recv() {
+                    seal_over_budget(&stores, budget);
+                }
+            })?;
+        Ok((WriteBuffer::new(budget, Some(tx)), Some(thread)))
+    }
+
+    fn new(budget: u64, sealer: Option<SealRequests>) -> Self {
         WriteBuffer {
-            budget,
+            check_every: (budget / CHECKS_PER_BUDGET).max(1),
             since_check: 0,
             stores: HashMap::new(),
             sealer,
@@ -73,7 +90,7 @@ impl WriteBuffer {
                 .entry(job.store.id)
                 .or_insert_with(|| Arc::downgrade(&job.store));
         }
-        if self.since_check < (self.budget / CHECKS_PER_BUDGET).max(1) {
+        if self.since_check < self.check_every {
             return;
         }
         self.since_check = 0;
@@ -89,31 +106,18 @@ impl WriteBuffer {
     }
 }
 
-/// The seal thread: sealing a memtable took 2.6–7 ms (fjall then tidies the
-/// version history of every keyspace), time the commit thread must not
-/// spend while writers wait. Ends when the commit thread's sender goes.
-pub(super) fn start_sealer(budget: u64) -> std::io::Result<(SealRequests, JoinHandle<()>)> {
-    let (tx, rx) = mpsc::sync_channel::<Vec<Arc<StoreState>>>(1);
-    let thread = std::thread::Builder::new()
-        .name("storage-seal".into())
-        .spawn(move || {
-            while let Ok(stores) = rx.recv() {
-                seal_over_budget(&stores, budget);
-            }
-        })?;
-    Ok((tx, thread))
-}
-
-/// Seals the largest memtables of `stores` until the rest fit in `budget`.
+/// The seal thread's work: seals the largest memtables of `stores` until
+/// the rest fit in `budget`. It has a thread of its own because sealing a
+/// memtable took 2.6–7 ms (fjall then tidies the version history of every
+/// keyspace), time the commit thread must not spend while writers wait.
 fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64) {
-    let sizes: Vec<(u32, u64)> = stores
+    let sizes: Vec<(usize, u64)> = stores
         .iter()
-        .map(|s| (s.id, s.keyspace.tree.active_memtable().size()))
+        .map(|s| s.keyspace.tree.active_memtable().size())
+        .enumerate()
         .collect();
-    for id in to_seal(&sizes, budget) {
-        let Some(store) = stores.iter().find(|s| s.id == id) else {
-            continue;
-        };
+    for i in to_seal(&sizes, budget) {
+        let store = &stores[i];
         // `drop_store` takes this lock after marking the store dropped, so
         // a keyspace is never sealed while it is deleted.
         let _sealing = store
@@ -132,11 +136,12 @@ fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64) {
     }
 }
 
-/// Which memtables to seal, given each store's active memtable size: the
-/// largest ones, until the rest fit in `budget`. Nothing while they fit.
-pub(super) fn to_seal(sizes: &[(u32, u64)], budget: u64) -> Vec<u32> {
+/// Which memtables to seal, given (id, active memtable size) pairs: the
+/// largest ones, until the rest fit in `budget` (ties: the lowest id first).
+/// Nothing while they fit.
+pub(super) fn to_seal<Id: Copy + Ord>(sizes: &[(Id, u64)], budget: u64) -> Vec<Id> {
     let mut total: u64 = sizes.iter().map(|(_, size)| size).sum();
-    let mut by_size: Vec<(u32, u64)> = sizes.iter().copied().filter(|(_, s)| *s > 0).collect();
+    let mut by_size: Vec<(Id, u64)> = sizes.iter().copied().filter(|(_, s)| *s > 0).collect();
     by_size.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut seal = Vec::new();
     for (id, size) in by_size {
@@ -157,7 +162,7 @@ mod tests {
     #[test]
     fn nothing_is_sealed_within_the_budget() {
         assert!(to_seal(&[(1, 10), (2, 20)], 30).is_empty());
-        assert!(to_seal(&[], 0).is_empty());
+        assert!(to_seal::<u32>(&[], 0).is_empty());
     }
 
     #[test]
