@@ -321,3 +321,44 @@ async fn a_corrupt_replica_is_never_served_and_is_repaired() {
     }
     assert!(healed, "corrupt replica was not repaired");
 }
+
+/// The bytes each vnode store holds for a key, one entry per replica.
+fn replica_bytes(
+    backend: &std::sync::Arc<dyn rill_storage::Backend>,
+    key: &BucketKey,
+) -> Vec<Vec<u8>> {
+    let key = rill_kv::keys::object_key(key).unwrap();
+    let names = backend.store_names().unwrap();
+    names
+        .iter()
+        .filter_map(|name| backend.store(name).unwrap().get(&key).unwrap())
+        .collect()
+}
+
+/// The storage row cache keeps one entry for replicas that hold the same
+/// bytes (docs/decisions/0014): an uncontended write must leave every
+/// replica on the node byte-identical, whatever the replica had before.
+#[tokio::test]
+async fn replicas_of_a_write_hold_the_same_bytes() {
+    let backend = rill_storage::memory();
+    let kv = KvService::open(KvConfig::default(), backend.clone()).unwrap();
+    allow_mult_type(&kv).await;
+    let all = |mut req: PutRequest| {
+        req.options.w = Some(rill_kv::bucket::Quorum::All);
+        req.options.dw = Some(rill_kv::bucket::Quorum::All);
+        req
+    };
+    // Last write wins, and siblings: two blind writes, then one with context.
+    for t in ["default", "sib"] {
+        let first = kv.put(all(put_req(t, "b", "k", "v1", None))).await.unwrap();
+        kv.put(all(put_req(t, "b", "k", "v2", None))).await.unwrap();
+        let ctx = first.object.map(|o| o.clock.clone());
+        kv.put(all(put_req(t, "b", "k", "v3", ctx))).await.unwrap();
+        let replicas = replica_bytes(&backend, &bk(t, "b", "k"));
+        assert_eq!(replicas.len(), 3, "{t}: three replicas expected");
+        assert!(
+            replicas.windows(2).all(|w| w[0] == w[1]),
+            "{t}: replicas differ"
+        );
+    }
+}

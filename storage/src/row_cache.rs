@@ -5,53 +5,87 @@
 //! memtables and, table by table, a filter, an index block and a data block.
 //! A put caches the value it wrote (the read-before-write of the next update
 //! of that key then hits). Reads fill the cache after a miss, but only when no
-//! write of that key's shard completed since the reader looked, so a value
-//! read before a write can never be cached after it (see [`RowCache::fill`]).
+//! write of that key completed since the reader looked, so a value read
+//! before a write can never be cached after it (see [`RowCache::fill`]).
 //! The fjall backend's one commit thread reports each write after the engine
 //! applied it, in the order it applied them, so the cache follows the engine.
+//!
+//! An entry is one key's value and the stores that hold exactly those bytes.
+//! The replicas of a key that live on one node (every replica, on a single
+//! node) usually hold the same bytes, so they share one entry, and the cache
+//! holds up to `n_val` times more keys than with an entry per store.
 
-use std::hash::{BuildHasher, Hash};
-use std::sync::{Mutex, PoisonError};
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use quick_cache::Weighter;
 use quick_cache::sync::Cache;
-use quick_cache::{Equivalent, Weighter};
 
 /// Values larger than this are not cached: one large object would evict
 /// hundreds of small ones, and its read cost is dominated by the copy anyway.
 const MAX_ROW: usize = 64 * 1024;
 
 /// Bookkeeping per entry beyond its key and value bytes, for the budget.
-const ENTRY_OVERHEAD: u64 = 64;
+const ENTRY_OVERHEAD: u64 = 96;
 
 /// Write epochs: one counter per shard of the key space.
 const EPOCH_SHARDS: usize = 256;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct RowKey {
-    store: u32,
-    key: Box<[u8]>,
+/// Most stores one entry records; more replicas of a key on one node than
+/// this are rare (n_val above 7), and the others just miss.
+const MAX_HOLDERS: usize = 7;
+
+/// The stores known to hold a row's value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Holders {
+    ids: [u32; MAX_HOLDERS],
+    len: u8,
 }
 
-/// A borrowed [`RowKey`]: hashes the same way (derived `Hash`, same fields in
-/// the same order), so lookups need no allocation.
-#[derive(Hash)]
-struct RowRef<'a> {
-    store: u32,
-    key: &'a [u8],
-}
-
-impl Equivalent<RowKey> for RowRef<'_> {
-    fn equivalent(&self, k: &RowKey) -> bool {
-        self.store == k.store && *self.key == *k.key
+impl Holders {
+    fn one(store: u32) -> Holders {
+        Holders::default().with(store)
     }
+
+    fn ids(&self) -> &[u32] {
+        &self.ids[..usize::from(self.len)]
+    }
+
+    fn contains(&self, store: u32) -> bool {
+        self.ids().contains(&store)
+    }
+
+    /// These holders and `store` (unchanged when full or already there).
+    fn with(mut self, store: u32) -> Holders {
+        if !self.contains(store) && usize::from(self.len) < MAX_HOLDERS {
+            self.ids[usize::from(self.len)] = store;
+            self.len += 1;
+        }
+        self
+    }
+
+    fn without(self, store: u32) -> Holders {
+        let mut rest = Holders::default();
+        for &id in self.ids().iter().filter(|&&id| id != store) {
+            rest = rest.with(id);
+        }
+        rest
+    }
+}
+
+/// One key's cached value and the stores that hold it.
+#[derive(Clone)]
+struct Row {
+    value: Arc<[u8]>,
+    holders: Holders,
 }
 
 #[derive(Clone)]
 struct RowWeight;
 
-impl Weighter<RowKey, Vec<u8>> for RowWeight {
-    fn weight(&self, k: &RowKey, v: &Vec<u8>) -> u64 {
-        (k.key.len() + v.len()) as u64 + ENTRY_OVERHEAD
+impl Weighter<Box<[u8]>, Row> for RowWeight {
+    fn weight(&self, k: &Box<[u8]>, v: &Row) -> u64 {
+        (k.len() + v.value.len()) as u64 + ENTRY_OVERHEAD
     }
 }
 
@@ -64,7 +98,9 @@ pub(crate) struct Ticket {
 }
 
 pub(crate) struct RowCache {
-    rows: Cache<RowKey, Vec<u8>, RowWeight>,
+    rows: Cache<Box<[u8]>, Row, RowWeight>,
+    /// Every change to a key's entry is made under its shard's lock, so an
+    /// entry's read-modify-write never races another for the same key.
     epochs: Box<[Mutex<u64>]>,
     hasher: std::hash::RandomState,
 }
@@ -84,58 +120,82 @@ impl RowCache {
     }
 
     pub(crate) fn get(&self, store: u32, key: &[u8]) -> Option<Vec<u8>> {
-        self.rows.get(&RowRef { store, key })
+        let row = self.rows.get(key)?;
+        row.holders.contains(store).then(|| row.value.to_vec())
     }
 
     /// Call before reading the engine for a value that may go to [`fill`](Self::fill).
-    pub(crate) fn ticket(&self, store: u32, key: &[u8]) -> Ticket {
-        let shard = self.shard(store, key);
+    pub(crate) fn ticket(&self, key: &[u8]) -> Ticket {
+        let shard = self.shard(key);
         Ticket {
             shard,
             epoch: *self.lock(shard),
         }
     }
 
-    /// Caches a value read from the engine after `ticket` was taken, unless a
-    /// write of the same shard completed since: the value may predate it.
+    /// Caches a value `store` read from the engine after `ticket` was taken,
+    /// unless a write of the same shard completed since: the value may
+    /// predate it. A different value cached for other stores stays.
     pub(crate) fn fill(&self, ticket: Ticket, store: u32, key: &[u8], value: &[u8]) {
         let epoch = self.lock(ticket.shard);
-        if *epoch == ticket.epoch {
-            self.keep(store, key, value);
+        if *epoch != ticket.epoch || value.len() > MAX_ROW {
+            return;
+        }
+        match self.rows.peek(key) {
+            Some(row) if *row.value == *value => self.hold(key, row, store),
+            Some(row) if row.holders.contains(store) => self.release(key, row, store),
+            Some(_) => {}
+            None => self.insert(key, value, store),
         }
     }
 
     /// Brings the cache in line with a write the engine has applied: `value`
-    /// is what the key now holds, `None` for a delete, a failed write (it may
-    /// still have landed) or a write that should not fill the cache (a batch).
+    /// is what the key now holds in `store`, `None` for a delete, a failed
+    /// write (it may still have landed) or a write that should not fill the
+    /// cache (a batch). A new value replaces the entry: the other stores it
+    /// named hold the old one, and are read from the engine again.
     pub(crate) fn written(&self, store: u32, key: &[u8], value: Option<&[u8]>) {
-        let mut epoch = self.lock(self.shard(store, key));
-        match value {
-            Some(value) => self.keep(store, key, value),
-            None => self.forget(store, key),
+        let mut epoch = self.lock(self.shard(key));
+        let cached = self.rows.peek(key);
+        match (value.filter(|v| v.len() <= MAX_ROW), cached) {
+            (Some(value), Some(row)) if *row.value == *value => self.hold(key, row, store),
+            (Some(value), _) => self.insert(key, value, store),
+            (None, Some(row)) => self.release(key, row, store),
+            (None, None) => {}
         }
         *epoch += 1;
     }
 
-    /// Caches `value`, or drops any older one when it is too large to keep.
-    /// Callers hold the key's shard lock.
-    fn keep(&self, store: u32, key: &[u8], value: &[u8]) {
-        if value.len() > MAX_ROW {
-            return self.forget(store, key);
-        }
-        let row = RowKey {
-            store,
-            key: key.into(),
+    /// Callers of the three below hold the key's shard lock.
+    fn insert(&self, key: &[u8], value: &[u8], store: u32) {
+        let row = Row {
+            value: value.into(),
+            holders: Holders::one(store),
         };
-        self.rows.insert(row, value.to_vec());
+        self.rows.insert(key.into(), row);
     }
 
-    fn forget(&self, store: u32, key: &[u8]) {
-        self.rows.remove(&RowRef { store, key });
+    fn hold(&self, key: &[u8], row: Row, store: u32) {
+        if !row.holders.contains(store) {
+            let holders = row.holders.with(store);
+            self.rows.insert(key.into(), Row { holders, ..row });
+        }
     }
 
-    fn shard(&self, store: u32, key: &[u8]) -> usize {
-        (self.hasher.hash_one(RowRef { store, key }) as usize) % EPOCH_SHARDS
+    fn release(&self, key: &[u8], row: Row, store: u32) {
+        let holders = row.holders.without(store);
+        if holders == row.holders {
+            return;
+        }
+        if holders.len == 0 {
+            self.rows.remove(key);
+        } else {
+            self.rows.insert(key.into(), Row { holders, ..row });
+        }
+    }
+
+    fn shard(&self, key: &[u8]) -> usize {
+        (self.hasher.hash_one(key) as usize) % EPOCH_SHARDS
     }
 
     fn lock(&self, shard: usize) -> std::sync::MutexGuard<'_, u64> {
@@ -152,7 +212,7 @@ mod tests {
     #[test]
     fn a_read_fills_and_a_write_invalidates() {
         let c = RowCache::new(1 << 20).unwrap();
-        let t = c.ticket(1, b"k");
+        let t = c.ticket(b"k");
         c.fill(t, 1, b"k", b"v1");
         assert_eq!(c.get(1, b"k").as_deref(), Some(&b"v1"[..]));
         assert_eq!(c.get(2, b"k"), None, "stores do not share rows");
@@ -163,13 +223,13 @@ mod tests {
     #[test]
     fn a_value_read_before_a_write_is_not_cached_after_it() {
         let c = RowCache::new(1 << 20).unwrap();
-        let t = c.ticket(1, b"k");
+        let t = c.ticket(b"k");
         // The reader read "old" from the engine; a write lands before it fills.
         c.written(1, b"k", None);
         c.fill(t, 1, b"k", b"old");
         assert_eq!(c.get(1, b"k"), None);
         // A reader that starts after the write may fill.
-        let t = c.ticket(1, b"k");
+        let t = c.ticket(b"k");
         c.fill(t, 1, b"k", b"new");
         assert_eq!(c.get(1, b"k").as_deref(), Some(&b"new"[..]));
     }
@@ -192,7 +252,7 @@ mod tests {
     #[test]
     fn a_reader_that_raced_a_write_does_not_fill() {
         let c = RowCache::new(1 << 20).unwrap();
-        let t = c.ticket(1, b"k");
+        let t = c.ticket(b"k");
         c.written(1, b"k", Some(b"new"));
         c.fill(t, 1, b"k", b"old");
         assert_eq!(c.get(1, b"k").as_deref(), Some(&b"new"[..]));
@@ -203,7 +263,7 @@ mod tests {
         assert!(RowCache::new(0).is_none());
         let c = RowCache::new(1 << 20).unwrap();
         let big = vec![7u8; MAX_ROW + 1];
-        c.fill(c.ticket(1, b"k"), 1, b"k", &big);
+        c.fill(c.ticket(b"k"), 1, b"k", &big);
         assert_eq!(c.get(1, b"k"), None);
     }
 
@@ -212,11 +272,137 @@ mod tests {
         let c = RowCache::new(64 * 1024).unwrap();
         for i in 0..1000u32 {
             let k = i.to_be_bytes();
-            c.fill(c.ticket(1, &k), 1, &k, &[0u8; 1000]);
+            c.fill(c.ticket(&k), 1, &k, &[0u8; 1000]);
         }
         let kept = (0..1000u32)
             .filter(|i| c.get(1, &i.to_be_bytes()).is_some())
             .count();
         assert!(kept > 0 && kept <= 64, "kept {kept}");
+    }
+
+    #[test]
+    fn replicas_with_the_same_bytes_share_one_entry() {
+        // Room for about 50 rows of 1000 bytes.
+        let c = RowCache::new(55 * 1024).unwrap();
+        for i in 0..40u32 {
+            for store in 1..=3 {
+                c.written(store, &i.to_be_bytes(), Some(&[i as u8; 1000]));
+            }
+        }
+        // One entry per key: every replica of every key is still there.
+        for i in 0..40u32 {
+            for store in 1..=3 {
+                assert_eq!(c.get(store, &i.to_be_bytes()), Some(vec![i as u8; 1000]));
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_value_in_one_store_drops_the_others() {
+        let c = RowCache::new(1 << 20).unwrap();
+        c.written(1, b"k", Some(b"v1"));
+        c.written(2, b"k", Some(b"v1"));
+        c.written(2, b"k", Some(b"v2"));
+        assert_eq!(c.get(2, b"k").as_deref(), Some(&b"v2"[..]));
+        assert_eq!(c.get(1, b"k"), None, "store 1 holds v1, read again");
+        // Store 1 reads v1 from the engine: v2 stays cached for store 2.
+        c.fill(c.ticket(b"k"), 1, b"k", b"v1");
+        assert_eq!(c.get(1, b"k"), None);
+        assert_eq!(c.get(2, b"k").as_deref(), Some(&b"v2"[..]));
+    }
+
+    #[test]
+    fn a_delete_in_one_store_keeps_the_others() {
+        let c = RowCache::new(1 << 20).unwrap();
+        for store in 1..=3 {
+            c.fill(c.ticket(b"k"), store, b"k", b"v");
+        }
+        c.written(2, b"k", None);
+        assert_eq!(c.get(1, b"k").as_deref(), Some(&b"v"[..]));
+        assert_eq!(c.get(2, b"k"), None);
+        assert_eq!(c.get(3, b"k").as_deref(), Some(&b"v"[..]));
+    }
+
+    #[test]
+    fn holders_stop_at_their_capacity() {
+        let mut h = Holders::default();
+        for id in 0..MAX_HOLDERS as u32 + 3 {
+            h = h.with(id).with(id);
+        }
+        assert_eq!(h.ids(), (0..MAX_HOLDERS as u32).collect::<Vec<_>>());
+        assert_eq!(h.without(0).without(99).ids().len(), MAX_HOLDERS - 1);
+    }
+
+    mod model {
+        //! The cache against the engine's truth: whatever the interleaving
+        //! of writes, fills (each read from the engine when its ticket was
+        //! taken) and evictions, a hit is the store's current value.
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::HashMap;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Write {
+                store: u32,
+                key: u8,
+                value: Option<u8>,
+            },
+            /// A reader takes a ticket and reads the engine.
+            Read { store: u32, key: u8 },
+            /// The oldest reader still out fills with what it read.
+            Fill,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                (1..4u32, 0..3u8, proptest::option::of(0..3u8))
+                    .prop_map(|(store, key, value)| Op::Write { store, key, value }),
+                (1..4u32, 0..3u8).prop_map(|(store, key)| Op::Read { store, key }),
+                Just(Op::Fill),
+            ]
+        }
+
+        fn bytes(v: u8) -> Vec<u8> {
+            // Large enough that a small budget evicts.
+            vec![v; 300]
+        }
+
+        proptest! {
+            #[test]
+            fn a_hit_is_always_the_current_value(ops in proptest::collection::vec(op(), 1..200)) {
+                let c = RowCache::new(2 * 1024).unwrap();
+                let mut engine: HashMap<(u32, u8), Vec<u8>> = HashMap::new();
+                let mut readers = std::collections::VecDeque::new();
+                for op in ops {
+                    match op {
+                        Op::Write { store, key, value } => {
+                            let value = value.map(bytes);
+                            match &value {
+                                Some(v) => engine.insert((store, key), v.clone()),
+                                None => engine.remove(&(store, key)),
+                            };
+                            c.written(store, &[key], value.as_deref());
+                        }
+                        Op::Read { store, key } => {
+                            let ticket = c.ticket(&[key]);
+                            readers.push_back((ticket, store, key, engine.get(&(store, key)).cloned()));
+                        }
+                        Op::Fill => {
+                            if let Some((ticket, store, key, Some(read))) = readers.pop_front() {
+                                c.fill(ticket, store, &[key], &read);
+                            }
+                        }
+                    }
+                    for store in 1..4 {
+                        for key in 0..3 {
+                            if let Some(hit) = c.get(store, &[key]) {
+                                prop_assert_eq!(Some(&hit), engine.get(&(store, key)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -541,7 +541,7 @@ impl Store for FjallStore {
         if let Some(value) = rows.get(self.state.id, key) {
             return Ok(Some(value));
         }
-        let ticket = rows.ticket(self.state.id, key);
+        let ticket = rows.ticket(key);
         let value = self.read(key)?;
         if let Some(value) = &value {
             rows.fill(ticket, self.state.id, key, value);
