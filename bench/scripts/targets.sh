@@ -10,8 +10,8 @@
 #   scenarios: pb sync http cluster keys (default: all)
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
 #   BIG_KEYS (10000000), WARMUP (seconds of unmeasured load before the
-#   measured run of the keys scenario, default 60: the caches of a node
-#   holding 10M keys take about 40 s to fill), BASE_PORT (19000), SETTLE (seconds to wait at most
+#   measured run of the keys scenario, default 120: the caches of a node
+#   holding 10M keys take 40 s or more to fill), BASE_PORT (19000), SETTLE (seconds to wait at most
 #   for the nodes to go idle before each run, default 120), JSON (a file to
 #   write the rows to as a JSON array, for scripts), BIN_DIR (where rill and
 #   rill-bench are, default target/release: A/B runs of two builds).
@@ -22,7 +22,7 @@ R=${BIN_DIR:-./target/release}
 DURATION=${DURATION:-15}
 WORKERS=${WORKERS:-64}
 BIG_KEYS=${BIG_KEYS:-10000000}
-WARMUP=${WARMUP:-60}
+WARMUP=${WARMUP:-120}
 SETTLE=${SETTLE:-120}
 BASE=${BASE_PORT:-19000}
 work=$(mktemp -d)
