@@ -143,8 +143,9 @@ impl RowCache {
         }
         match self.rows.peek(key) {
             Some(row) if *row.value == *value => self.hold(key, row, store),
-            Some(row) if row.holders.contains(store) => self.release(key, row, store),
-            Some(_) => {}
+            // Other bytes stay cached for the other stores; a claim of this
+            // store's, if any, is stale.
+            Some(row) => self.release(key, row, store),
             None => self.insert(key, value, store),
         }
     }
@@ -166,7 +167,7 @@ impl RowCache {
         *epoch += 1;
     }
 
-    /// Callers of the three below hold the key's shard lock.
+    /// Callers of the four below hold the key's shard lock.
     fn insert(&self, key: &[u8], value: &[u8], store: u32) {
         let row = Row {
             value: value.into(),
@@ -176,14 +177,18 @@ impl RowCache {
     }
 
     fn hold(&self, key: &[u8], row: Row, store: u32) {
-        if !row.holders.contains(store) {
-            let holders = row.holders.with(store);
-            self.rows.insert(key.into(), Row { holders, ..row });
-        }
+        let holders = row.holders.with(store);
+        self.set_holders(key, row, holders);
     }
 
     fn release(&self, key: &[u8], row: Row, store: u32) {
         let holders = row.holders.without(store);
+        self.set_holders(key, row, holders);
+    }
+
+    /// Gives `row` new holders: nothing to do when they are the same, no
+    /// entry when there are none.
+    fn set_holders(&self, key: &[u8], row: Row, holders: Holders) {
         if holders == row.holders {
             return;
         }

@@ -664,3 +664,16 @@ fn engine_error(e: fjall::Error) -> StorageError {
         other => StorageError::Engine(Box::new(other)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_journal_holds_two_budgets_and_a_margin_and_never_less_than_fjall_s_default() {
+        assert_eq!(journal_budget(0), JOURNAL_FLOOR);
+        assert_eq!(journal_budget(64 * MIB), JOURNAL_FLOOR);
+        assert_eq!(journal_budget(512 * MIB), 1280 * MIB);
+        assert_eq!(journal_budget(u64::MAX), u64::MAX);
+    }
+}
