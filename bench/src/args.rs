@@ -87,7 +87,10 @@ pub struct Args {
     #[arg(long, default_value_t = 10_000)]
     pub timeout_ms: u64,
 
-    /// Seed for key choice and value contents.
+    /// Seed for key choice and value contents. Runs with the same seed draw
+    /// the same keys in the same order, so a run right after another with
+    /// its seed finds those keys in the node's caches: give back-to-back
+    /// runs different seeds.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
