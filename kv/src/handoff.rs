@@ -284,7 +284,7 @@ impl HandoffManager {
                 partition: job.partition,
                 items: batch
                     .into_iter()
-                    .map(|(k, v)| (ByteBuf::from(k), ByteBuf::from(v)))
+                    .map(|(k, v)| (ByteBuf::from(crate::keys::to_wire(&k)), ByteBuf::from(v)))
                     .collect(),
             };
             remote::call(&rpc, &job.target, &msg, timeout).await?;
@@ -322,7 +322,10 @@ fn forwarder(rpc: rill_core::net::Rpc, job: &Job, timeout: Duration) -> Forwarde
             let target = target.clone();
             let msg = KvWire::Handoff {
                 partition,
-                items: vec![(ByteBuf::from(key), ByteBuf::from(encode_object(&obj)))],
+                items: vec![(
+                    ByteBuf::from(crate::keys::to_wire(&key)),
+                    ByteBuf::from(encode_object(&obj)),
+                )],
             };
             runtime.spawn(async move {
                 if remote::call(&rpc, &target, &msg, timeout).await.is_err() {
@@ -341,7 +344,7 @@ fn read_batches(
     start: Option<Vec<u8>>,
     tx: mpsc::Sender<Result<Batch>>,
 ) {
-    let first = crate::keys::type_prefix(b"")[..1].to_vec();
+    let first = vec![crate::keys::OBJECTS_START];
     let from = match start {
         Some(k) => Bound::Excluded(k),
         None => Bound::Included(first),

@@ -4,6 +4,7 @@
 //! form); objects travel in their stored, checksummed encoding.
 
 use crate::error::{KvError, Result};
+use crate::keys;
 use crate::object::{Link, VClock, decode_object, encode_object, to_wire};
 use crate::request::*;
 use crate::service::Inner;
@@ -133,6 +134,8 @@ pub(crate) struct WireDtUpdate {
     pub sloppy_quorum: Option<bool>,
 }
 
+/// A message to a peer's KV service. Object keys (`key`, handoff items)
+/// travel in the wire form (`keys::to_wire`), not as this node stores them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum KvWire {
     Get {
@@ -302,7 +305,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
         KvCommand::Get { key, reply } => {
             let msg = KvWire::Get {
                 partition: p,
-                key: ByteBuf::from(key),
+                key: ByteBuf::from(keys::to_wire(&key)),
             };
             let r = call(&rpc, &node, &msg, timeout)
                 .await
@@ -327,7 +330,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
         } => {
             let msg = KvWire::Replicate {
                 partition: p,
-                key: ByteBuf::from(key),
+                key: ByteBuf::from(keys::to_wire(&key)),
                 object: ByteBuf::from(encode_object(&object)),
                 allow_mult,
                 last_write_wins,
@@ -341,7 +344,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
         KvCommand::Reap { key, clock, delay } => {
             let msg = KvWire::Reap {
                 partition: p,
-                key: ByteBuf::from(key),
+                key: ByteBuf::from(keys::to_wire(&key)),
                 clock,
                 delay_ms: delay.map(|d| d.as_millis() as u64),
             };
@@ -389,7 +392,7 @@ fn local(inner: &Inner, partition: PartitionId) -> PrefEntry {
 async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
     match msg {
         KvWire::Get { partition, key } => {
-            let key = key.into_vec();
+            let key = keys::from_wire(&key)?;
             // The record in the wire form, read from the row cache here or
             // else on the read pool; the asking node checks it anyway.
             if let Some(store) = inner.read_stores.get(partition) {
@@ -430,7 +433,7 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
                 allow_mult,
                 last_write_wins,
             };
-            let key = key.into_vec();
+            let key = keys::from_wire(&key)?;
             inner
                 .call(&e, |reply| KvCommand::Put { key, op, reply })
                 .await?;
@@ -446,7 +449,7 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
             inner.cast(
                 &e,
                 KvCommand::Reap {
-                    key: key.into_vec(),
+                    key: keys::from_wire(&key)?,
                     clock,
                     delay: delay_ms.map(Duration::from_millis),
                 },
@@ -483,10 +486,10 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
         }
         KvWire::Handoff { partition, items } => {
             let e = local(inner, partition);
-            let items: Vec<(Vec<u8>, Vec<u8>)> = items
+            let items = items
                 .into_iter()
-                .map(|(k, v)| (k.into_vec(), v.into_vec()))
-                .collect();
+                .map(|(k, v)| Ok((keys::from_wire(&k)?, v.into_vec())))
+                .collect::<Result<Vec<_>>>()?;
             inner
                 .call(&e, |reply| KvCommand::HandoffData { items, reply })
                 .await?;
@@ -579,7 +582,7 @@ mod tests {
             for entry in &plan.preflist {
                 let msg = KvWire::Get {
                     partition: entry.partition,
-                    key: ByteBuf::from(plan.key.clone()),
+                    key: ByteBuf::from(keys::to_wire(&plan.key)),
                 };
                 let Ok(KvWireReply::Object(Some(bytes))) = handle(&kv.inner, msg).await else {
                     panic!("no object from partition {}", entry.partition);

@@ -142,8 +142,15 @@ impl KvService {
         }
         for &p in &partitions {
             let store = backend.store(&format!("kv.{p}"))?;
-            read_stores.insert(p, store.clone());
-            let v = KvVnode::open(p, store, cfg.clone(), stats.clone(), dt_cache.clone())?;
+            // Opened (its keys migrated, 0015) before reads may go to it.
+            let v = KvVnode::open(
+                p,
+                store.clone(),
+                cfg.clone(),
+                stats.clone(),
+                dt_cache.clone(),
+            )?;
+            read_stores.insert(p, store);
             opened.insert(p, v);
         }
         let opened = std::sync::Mutex::new(opened);
@@ -159,9 +166,16 @@ impl KvService {
                 let store = backend2
                     .store(&format!("kv.{p}"))
                     .map_err(|e| e.to_string())?;
-                read_stores2.insert(p, store.clone());
-                KvVnode::open(p, store, cfg2.clone(), stats2.clone(), dt_cache2.clone())
-                    .map_err(|e| e.to_string())
+                let v = KvVnode::open(
+                    p,
+                    store.clone(),
+                    cfg2.clone(),
+                    stats2.clone(),
+                    dt_cache2.clone(),
+                )
+                .map_err(|e| e.to_string())?;
+                read_stores2.insert(p, store);
+                Ok(v)
             },
             cfg.vnode.clone(),
         );

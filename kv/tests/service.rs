@@ -362,3 +362,48 @@ async fn replicas_of_a_write_hold_the_same_bytes() {
         );
     }
 }
+
+/// A data directory written before decision 0015 (object keys in the old
+/// layout, which is now the wire form) serves its objects once the service
+/// opens on it, listings included, and keeps no key in the old layout.
+#[tokio::test]
+async fn opening_migrates_keys_of_the_old_layout() {
+    use rill_kv::object::{Actor, Content, Metadata, RiakObject, VClock, encode_record};
+    let dir = tempfile::tempdir().unwrap();
+    let backend =
+        rill_storage::open_fjall(dir.path(), &rill_storage::StorageConfig::default()).unwrap();
+    // Where each key's replicas live: the ring of a one-node cluster
+    // depends only on its name and size, the same for both services.
+    let ring_of = KvService::open(KvConfig::default(), rill_storage::memory()).unwrap();
+    let names = ["a", "b", "c"];
+    for k in names {
+        let key = bk("default", "b", k);
+        let obj = RiakObject::coordinate_put(
+            None,
+            &VClock::new(),
+            Content::new(k.as_bytes().to_vec(), Metadata::default()),
+            Actor(1),
+        );
+        let old = rill_kv::keys::to_wire(&rill_kv::keys::object_key(&key).unwrap());
+        for e in ring_of.preflist(&key).await.unwrap() {
+            let store = backend.store(&format!("kv.{}", e.partition)).unwrap();
+            store.put(&old, &encode_record(&obj)).unwrap();
+        }
+    }
+    let kv = KvService::open(KvConfig::default(), backend.clone()).unwrap();
+    for k in names {
+        assert_eq!(values(&kv, bk("default", "b", k)).await, [k.as_bytes()]);
+        assert_eq!(replica_bytes(&backend, &bk("default", "b", k)).len(), 3);
+    }
+    let mut listed = Vec::new();
+    let mut rx = kv.list_keys(b"default", b"b", None).await.unwrap();
+    while let Some(batch) = rx.recv().await {
+        listed.extend(batch.unwrap());
+    }
+    listed.sort();
+    assert_eq!(listed, names.map(|n| n.as_bytes().to_vec()));
+    for name in backend.store_names().unwrap() {
+        let old = backend.store(&name).unwrap().prefix(&[1]).count();
+        assert_eq!(old, 0, "{name} still holds keys of the old layout");
+    }
+}

@@ -55,6 +55,14 @@ impl KvVnode {
         dt_cache: Arc<DtCache>,
     ) -> Result<KvVnode> {
         let actor = load_or_create_actor(store.as_ref())?;
+        let moved = keys::migrate(store.as_ref())?;
+        if moved > 0 {
+            tracing::info!(
+                partition,
+                keys = moved,
+                "object keys rewritten to the stored form"
+            );
+        }
         Ok(KvVnode {
             partition,
             store,
@@ -427,9 +435,8 @@ impl Vnode for KvVnode {
     }
 
     fn is_empty(&mut self) -> bool {
-        let first = keys::type_prefix(b"");
         let mut it = self.store.range(
-            std::ops::Bound::Included(first[..1].to_vec()),
+            std::ops::Bound::Included(vec![keys::OBJECTS_START]),
             std::ops::Bound::Unbounded,
         );
         it.next().is_none()
@@ -451,6 +458,28 @@ mod tests {
     fn obj(v: &[u8], actor: u64) -> RiakObject {
         let content = Content::new(v.to_vec(), Metadata::default());
         RiakObject::coordinate_put(None, &VClock::new(), content, Actor(actor))
+    }
+
+    /// A store written before decision 0015 serves its objects once its
+    /// vnode opens.
+    #[test]
+    fn open_rewrites_old_keys() {
+        let store = rill_storage::memory().store("kv.0").unwrap();
+        let bk = crate::request::BucketKey::new(b"default", b"b", b"k");
+        let key = keys::object_key(&bk).unwrap();
+        store
+            .put(&keys::to_wire(&key), &encode_record(&obj(b"a", 1)))
+            .unwrap();
+        let vnode = KvVnode::open(
+            0,
+            store.clone(),
+            Arc::new(KvConfig::default()),
+            Arc::new(KvStats::default()),
+            Arc::new(DtCache::new(1 << 20)),
+        )
+        .unwrap();
+        assert_eq!(vnode.read(&key).unwrap(), Some(obj(b"a", 1)));
+        assert_eq!(store.get(&keys::to_wire(&key)).unwrap(), None);
     }
 
     #[test]
