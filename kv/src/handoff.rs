@@ -11,7 +11,7 @@
 
 use crate::error::{KvError, Result};
 use crate::object::encode_object;
-use crate::remote::{self, KvWire};
+use crate::remote::{self, KvWire, WireKey};
 use crate::service::Inner;
 use crate::vnode::{Forwarder, KvCommand};
 use rill_core::apl::PrefEntry;
@@ -284,7 +284,7 @@ impl HandoffManager {
                 partition: job.partition,
                 items: batch
                     .into_iter()
-                    .map(|(k, v)| (ByteBuf::from(crate::keys::to_wire(&k)), ByteBuf::from(v)))
+                    .map(|(k, v)| (WireKey::from_stored(&k), ByteBuf::from(v)))
                     .collect(),
             };
             remote::call(&rpc, &job.target, &msg, timeout).await?;
@@ -323,7 +323,7 @@ fn forwarder(rpc: rill_core::net::Rpc, job: &Job, timeout: Duration) -> Forwarde
             let msg = KvWire::Handoff {
                 partition,
                 items: vec![(
-                    ByteBuf::from(crate::keys::to_wire(&key)),
+                    WireKey::from_stored(&key),
                     ByteBuf::from(encode_object(&obj)),
                 )],
             };

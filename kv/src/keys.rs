@@ -132,32 +132,31 @@ fn decode_wire(k: &[u8]) -> Option<BucketKey> {
 /// rewrote; a key that does not decode is left where it is and logged.
 pub fn migrate(store: &dyn Store) -> Result<u64> {
     const BATCH: usize = 1_000;
-    let mut moved = 0;
+    let end = Bound::Excluded(vec![WIRE_OBJECT + 1]);
     let mut from = Bound::Included(vec![WIRE_OBJECT]);
+    let mut moved = 0;
     loop {
-        let mut batch = WriteBatch::new();
-        let mut last = None;
-        for item in store.range(from.clone(), Bound::Excluded(vec![WIRE_OBJECT + 1])) {
-            let (k, v) = item?;
-            match decode_wire(&k).map(|bk| object_key(&bk)) {
-                Some(Ok(stored)) => {
-                    batch.put(stored, v).delete(k.clone());
-                }
-                _ => tracing::warn!(key = ?k, "stored key of an unknown form left in place"),
-            }
-            last = Some(k);
-            if batch.len() >= 2 * BATCH {
-                break;
-            }
-        }
-        let Some(last) = last else {
+        let rows = store
+            .range(from, end.clone())
+            .take(BATCH)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let Some((last, _)) = rows.last() else {
             return Ok(moved);
         };
-        moved += batch.len() as u64 / 2;
+        from = Bound::Excluded(last.clone());
+        let mut batch = WriteBatch::new();
+        for (k, v) in rows {
+            match decode_wire(&k).and_then(|bk| object_key(&bk).ok()) {
+                Some(stored) => {
+                    batch.put(stored, v).delete(k);
+                    moved += 1;
+                }
+                None => tracing::warn!(key = ?k, "stored key of an unknown form left in place"),
+            }
+        }
         if !batch.is_empty() {
             store.write_batch(batch)?;
         }
-        from = Bound::Excluded(last);
     }
 }
 

@@ -134,24 +134,40 @@ pub(crate) struct WireDtUpdate {
     pub sloppy_quorum: Option<bool>,
 }
 
-/// A message to a peer's KV service. Object keys (`key`, handoff items)
-/// travel in the wire form (`keys::to_wire`), not as this node stores them.
+/// An object key as peers exchange it (`keys::to_wire`), not as this node
+/// stores it (decision 0015). On the wire it is just its bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct WireKey(ByteBuf);
+
+impl WireKey {
+    pub(crate) fn from_stored(stored: &[u8]) -> WireKey {
+        WireKey(ByteBuf::from(keys::to_wire(stored)))
+    }
+
+    /// The stored form; a key a peer sent malformed is a `BadRequest`.
+    pub(crate) fn to_stored(&self) -> Result<Vec<u8>> {
+        keys::from_wire(&self.0)
+    }
+}
+
+/// A message to a peer's KV service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum KvWire {
     Get {
         partition: PartitionId,
-        key: ByteBuf,
+        key: WireKey,
     },
     Replicate {
         partition: PartitionId,
-        key: ByteBuf,
+        key: WireKey,
         object: ByteBuf,
         allow_mult: bool,
         last_write_wins: bool,
     },
     Reap {
         partition: PartitionId,
-        key: ByteBuf,
+        key: WireKey,
         clock: VClock,
         delay_ms: Option<u64>,
     },
@@ -165,7 +181,7 @@ pub(crate) enum KvWire {
     },
     Handoff {
         partition: PartitionId,
-        items: Vec<(ByteBuf, ByteBuf)>,
+        items: Vec<(WireKey, ByteBuf)>,
     },
     DtUpdate(Box<WireDtUpdate>),
 }
@@ -305,7 +321,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
         KvCommand::Get { key, reply } => {
             let msg = KvWire::Get {
                 partition: p,
-                key: ByteBuf::from(keys::to_wire(&key)),
+                key: WireKey::from_stored(&key),
             };
             let r = call(&rpc, &node, &msg, timeout)
                 .await
@@ -330,7 +346,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
         } => {
             let msg = KvWire::Replicate {
                 partition: p,
-                key: ByteBuf::from(keys::to_wire(&key)),
+                key: WireKey::from_stored(&key),
                 object: ByteBuf::from(encode_object(&object)),
                 allow_mult,
                 last_write_wins,
@@ -344,7 +360,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
         KvCommand::Reap { key, clock, delay } => {
             let msg = KvWire::Reap {
                 partition: p,
-                key: ByteBuf::from(keys::to_wire(&key)),
+                key: WireKey::from_stored(&key),
                 clock,
                 delay_ms: delay.map(|d| d.as_millis() as u64),
             };
@@ -392,7 +408,7 @@ fn local(inner: &Inner, partition: PartitionId) -> PrefEntry {
 async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
     match msg {
         KvWire::Get { partition, key } => {
-            let key = keys::from_wire(&key)?;
+            let key = key.to_stored()?;
             // The record in the wire form, read from the row cache here or
             // else on the read pool; the asking node checks it anyway.
             if let Some(store) = inner.read_stores.get(partition) {
@@ -433,7 +449,7 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
                 allow_mult,
                 last_write_wins,
             };
-            let key = keys::from_wire(&key)?;
+            let key = key.to_stored()?;
             inner
                 .call(&e, |reply| KvCommand::Put { key, op, reply })
                 .await?;
@@ -449,7 +465,7 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
             inner.cast(
                 &e,
                 KvCommand::Reap {
-                    key: keys::from_wire(&key)?,
+                    key: key.to_stored()?,
                     clock,
                     delay: delay_ms.map(Duration::from_millis),
                 },
@@ -488,7 +504,7 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
             let e = local(inner, partition);
             let items = items
                 .into_iter()
-                .map(|(k, v)| Ok((keys::from_wire(&k)?, v.into_vec())))
+                .map(|(k, v)| Ok((k.to_stored()?, v.into_vec())))
                 .collect::<Result<Vec<_>>>()?;
             inner
                 .call(&e, |reply| KvCommand::HandoffData { items, reply })
@@ -543,6 +559,22 @@ mod tests {
     use crate::object::OBJECT_VERSION;
     use crate::{BucketKey, GetOptions, KvConfig, KvService, NewContent, PutOptions, PutRequest};
 
+    /// A `WireKey` encodes exactly as the plain byte buffer it replaced, so
+    /// peers of the version before it read it unchanged.
+    #[test]
+    fn a_wire_key_encodes_as_its_bytes() {
+        let stored = keys::object_key(&BucketKey::new(b"default", b"b", b"k")).unwrap();
+        let bytes = ByteBuf::from(keys::to_wire(&stored));
+        let key = WireKey::from_stored(&stored);
+        assert_eq!(
+            rmp_serde::to_vec_named(&key).unwrap(),
+            rmp_serde::to_vec_named(&bytes).unwrap()
+        );
+        let back: WireKey =
+            rmp_serde::from_slice(&rmp_serde::to_vec_named(&bytes).unwrap()).unwrap();
+        assert_eq!(back.to_stored().unwrap(), stored);
+    }
+
     /// A remote get answers in the wire form (version 1) whether the row
     /// cache has the record (memory backend) or the read pool reads it
     /// (fjall without a row cache): peers of an older version must read it.
@@ -582,7 +614,7 @@ mod tests {
             for entry in &plan.preflist {
                 let msg = KvWire::Get {
                     partition: entry.partition,
-                    key: ByteBuf::from(keys::to_wire(&plan.key)),
+                    key: WireKey::from_stored(&plan.key),
                 };
                 let Ok(KvWireReply::Object(Some(bytes))) = handle(&kv.inner, msg).await else {
                     panic!("no object from partition {}", entry.partition);

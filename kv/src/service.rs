@@ -140,42 +140,35 @@ impl KvService {
                 partitions.push(p);
             }
         }
+        // One way to start a vnode, at start-up and later (fallback,
+        // handoff): open its store, open the vnode (which migrates its keys,
+        // 0015), and only then let reads go to the store.
+        let open_vnode = {
+            let (cfg, backend, stats) = (cfg.clone(), backend.clone(), stats.clone());
+            let (dt_cache, read_stores) = (dt_cache.clone(), read_stores.clone());
+            move |p: PartitionId| -> Result<KvVnode> {
+                let store = backend.store(&format!("kv.{p}"))?;
+                let v = KvVnode::open(
+                    p,
+                    store.clone(),
+                    cfg.clone(),
+                    stats.clone(),
+                    dt_cache.clone(),
+                )?;
+                read_stores.insert(p, store);
+                Ok(v)
+            }
+        };
         for &p in &partitions {
-            let store = backend.store(&format!("kv.{p}"))?;
-            // Opened (its keys migrated, 0015) before reads may go to it.
-            let v = KvVnode::open(
-                p,
-                store.clone(),
-                cfg.clone(),
-                stats.clone(),
-                dt_cache.clone(),
-            )?;
-            read_stores.insert(p, store);
-            opened.insert(p, v);
+            opened.insert(p, open_vnode(p)?);
         }
         let opened = std::sync::Mutex::new(opened);
-        let (cfg2, backend2, stats2) = (cfg.clone(), backend.clone(), stats.clone());
-        let dt_cache2 = dt_cache.clone();
-        let read_stores2 = read_stores.clone();
         let manager = VnodeManager::new(
             move |p: PartitionId| {
                 if let Some(v) = opened.lock().expect("vnode start lock").remove(&p) {
                     return Ok(v);
                 }
-                // A vnode started later (fallback, handoff) opens its store here.
-                let store = backend2
-                    .store(&format!("kv.{p}"))
-                    .map_err(|e| e.to_string())?;
-                let v = KvVnode::open(
-                    p,
-                    store.clone(),
-                    cfg2.clone(),
-                    stats2.clone(),
-                    dt_cache2.clone(),
-                )
-                .map_err(|e| e.to_string())?;
-                read_stores2.insert(p, store);
-                Ok(v)
+                open_vnode(p).map_err(|e| e.to_string())
             },
             cfg.vnode.clone(),
         );
