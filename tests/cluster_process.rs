@@ -69,12 +69,38 @@ fn assert_all_replicas(node: &RillProcess, keys: std::ops::Range<usize>) {
             bad.push((i, r.status, r.text()));
         }
     }
+    // Where the missing keys live tells a lost fallback write (keys of
+    // every partition) from a lost handoff (keys of a few partitions).
+    let first_partitions: std::collections::BTreeSet<String> = bad
+        .iter()
+        .map(|(i, _, _)| {
+            let r = c.get(&format!("/buckets/data/keys/k{i}/preflist")).unwrap();
+            let v: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            v["preflist"][0]["partition"].to_string()
+        })
+        .collect();
     assert!(
         bad.is_empty(),
-        "{} keys not on all replicas, first: {:?}",
+        "{} keys not on all replicas, first: {:?}; their first partitions: {:?}",
         bad.len(),
-        &bad[..bad.len().min(3)]
+        &bad[..bad.len().min(3)],
+        first_partitions
     );
+}
+
+/// Polls `ring-status --json` on each of `nodes` until it lists `down` as
+/// unreachable.
+fn wait_unreachable(nodes: &[&RillProcess], down: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    for n in nodes {
+        while !admin_json(n, &["ring-status"])["unreachable"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == down))
+        {
+            assert!(Instant::now() < deadline, "{down} was never seen down");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
 }
 
 /// Polls `transfers --json` until nothing waits and nothing is active.
@@ -200,8 +226,9 @@ fn writes_go_on_through_fallbacks_and_come_home() {
 
     let c_dir = c.data_dir.clone();
     c.kill9();
-    // Marked down within a few seconds; w=2 writes keep succeeding.
-    std::thread::sleep(Duration::from_secs(4));
+    // Once a and b see c down, each write's third replica goes to a
+    // fallback; before that it would only reach c's dead address.
+    wait_unreachable(&[&a, &b], "c@127.0.0.1", Duration::from_secs(30));
     let n = 500;
     assert_eq!(write_keys(&a, 0..n, "?w=2"), n, "w=2 puts must succeed");
     // c comes back; hinted handoff returns what its fallbacks took.
@@ -220,7 +247,8 @@ fn writes_go_on_through_fallbacks_and_come_home() {
     // With two primaries down, pw=2 cannot be met (Riak's error).
     b.kill9();
     c.kill9();
-    std::thread::sleep(Duration::from_secs(4));
+    wait_unreachable(&[&a], "b@127.0.0.1", Duration::from_secs(30));
+    wait_unreachable(&[&a], "c@127.0.0.1", Duration::from_secs(30));
     let r = Client::new(a.http)
         .put("/buckets/pw/keys/k?pw=2", "text/plain", b"v")
         .unwrap();

@@ -108,8 +108,9 @@ type OnComplete = Arc<dyn Fn(PartitionId, &str) + Send + Sync>;
 pub struct HandoffManager {
     inner: Weak<Inner>,
     active: Mutex<BTreeMap<PartitionId, TransferStatus>>,
-    /// Last acknowledged key per partition, to resume a failed transfer.
-    resume: Mutex<HashMap<PartitionId, Vec<u8>>>,
+    /// Last acknowledged key per partition and target, to resume a failed
+    /// transfer (to the same target only: another has none of the keys).
+    resume: Mutex<HashMap<(PartitionId, NodeName), Vec<u8>>>,
     /// Ownership transfers this node finished (the claimant flips them).
     completed: Mutex<HashSet<PartitionId>>,
     on_complete: OnComplete,
@@ -225,7 +226,7 @@ impl HandoffManager {
         self.resume
             .lock()
             .expect("handoff lock")
-            .remove(&job.partition);
+            .remove(&(job.partition, job.target.clone()));
         tracing::info!(partition = job.partition, target = %job.target, kind = ?job.kind, "handoff complete");
         match job.kind {
             HandoffKind::Ownership => {
@@ -270,7 +271,7 @@ impl HandoffManager {
             .resume
             .lock()
             .expect("handoff lock")
-            .get(&job.partition)
+            .get(&(job.partition, job.target.clone()))
             .cloned();
         let (tx, mut rx) = mpsc::channel::<Result<Batch>>(2);
         tokio::task::spawn_blocking(move || read_batches(store.as_ref(), start, tx));
@@ -293,7 +294,7 @@ impl HandoffManager {
                 self.resume
                     .lock()
                     .expect("handoff lock")
-                    .insert(job.partition, k);
+                    .insert((job.partition, job.target.clone()), k);
             }
         }
         let forward_failed = inner
@@ -304,7 +305,7 @@ impl HandoffManager {
             self.resume
                 .lock()
                 .expect("handoff lock")
-                .remove(&job.partition);
+                .remove(&(job.partition, job.target.clone()));
             return Err(KvError::Storage("a forwarded write failed".into()));
         }
         Ok(())

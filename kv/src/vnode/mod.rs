@@ -408,7 +408,15 @@ impl Vnode for KvVnode {
             KvCommand::Store { reply } => reply.send(Ok(self.store.clone())),
             KvCommand::HandoffData { items, reply } => reply.send(self.receive_handoff(items)),
             KvCommand::HandoffStart { forward } => {
-                self.handoff = Some((forward, Arc::new(AtomicBool::new(false))));
+                // A retry after a failed attempt (which never sent its end)
+                // keeps that attempt's flag: a write whose forward failed in
+                // between lies before the resume point and must still make
+                // the handoff send everything again.
+                let failed = self
+                    .handoff
+                    .take()
+                    .map_or_else(|| Arc::new(AtomicBool::new(false)), |(_, f)| f);
+                self.handoff = Some((forward, failed));
             }
             KvCommand::HandoffEnd { reply } => {
                 let failed = self
@@ -458,6 +466,71 @@ mod tests {
     fn obj(v: &[u8], actor: u64) -> RiakObject {
         let content = Content::new(v.to_vec(), Metadata::default());
         RiakObject::coordinate_put(None, &VClock::new(), content, Actor(actor))
+    }
+
+    fn forwarder(ok: bool, sent: Arc<std::sync::Mutex<Vec<Vec<u8>>>>) -> Forwarder {
+        Forwarder {
+            send: Arc::new(move |key, _obj, failed| {
+                sent.lock().unwrap().push(key);
+                if !ok {
+                    failed.store(true, Ordering::SeqCst);
+                }
+            }),
+        }
+    }
+
+    fn put_cmd(key: &[u8], v: &[u8]) -> KvCommand {
+        let (reply, _rx) = Reply::channel();
+        KvCommand::Put {
+            key: key.to_vec(),
+            op: PutOp::Replicate {
+                object: Box::new(obj(v, 1)),
+                allow_mult: true,
+                last_write_wins: false,
+            },
+            reply,
+        }
+    }
+
+    /// A write whose forward failed between a failed handoff attempt and
+    /// its retry is reported at the retry's end, so the handoff starts over
+    /// instead of trusting its resume point.
+    #[test]
+    fn a_retried_handoff_reports_a_forward_failed_before_it() {
+        let store = rill_storage::memory().store("kv.0").unwrap();
+        let mut vnode = KvVnode::open(
+            0,
+            store,
+            Arc::new(KvConfig::default()),
+            Arc::new(KvStats::default()),
+            Arc::new(DtCache::new(1 << 20)),
+        )
+        .unwrap();
+        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+        vnode.handle_command(KvCommand::HandoffStart {
+            forward: forwarder(false, sent.clone()),
+        });
+        // The first attempt fails without an end; a write comes meanwhile.
+        vnode.handle_command(put_cmd(b"k1", b"v"));
+        vnode.handle_command(KvCommand::HandoffStart {
+            forward: forwarder(true, sent.clone()),
+        });
+        vnode.handle_command(put_cmd(b"k2", b"v"));
+        let (reply, mut rx) = Reply::channel();
+        vnode.handle_command(KvCommand::HandoffEnd { reply });
+        assert!(
+            rx.try_recv().unwrap().unwrap(),
+            "the failed forward is reported"
+        );
+        assert_eq!(*sent.lock().unwrap(), vec![b"k1".to_vec(), b"k2".to_vec()]);
+
+        // A handoff after an ended one starts with a clean flag.
+        vnode.handle_command(KvCommand::HandoffStart {
+            forward: forwarder(true, sent),
+        });
+        let (reply, mut rx) = Reply::channel();
+        vnode.handle_command(KvCommand::HandoffEnd { reply });
+        assert!(!rx.try_recv().unwrap().unwrap());
     }
 
     /// A store written before decision 0015 serves its objects once its
