@@ -20,7 +20,6 @@ use serde::Serialize;
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
@@ -298,7 +297,10 @@ impl HandoffManager {
             }
         }
         let forward_failed = inner
-            .call(&local, |reply| KvCommand::HandoffEnd { reply })
+            .call(&local, |reply| KvCommand::HandoffEnd {
+                reply,
+                retire: job.kind == HandoffKind::Hinted,
+            })
             .await?;
         if forward_failed {
             // A write forwarded during the transfer was lost: send it all again.
@@ -318,7 +320,7 @@ fn forwarder(rpc: rill_core::net::Rpc, job: &Job, timeout: Duration) -> Forwarde
     // The forwarder runs on the vnode's worker thread, outside the runtime.
     let runtime = tokio::runtime::Handle::current();
     Forwarder {
-        send: Arc::new(move |key, obj, failed| {
+        send: Arc::new(move |key, obj, done| {
             let rpc = rpc.clone();
             let target = target.clone();
             let msg = KvWire::Handoff {
@@ -329,9 +331,7 @@ fn forwarder(rpc: rill_core::net::Rpc, job: &Job, timeout: Duration) -> Forwarde
                 )],
             };
             runtime.spawn(async move {
-                if remote::call(&rpc, &target, &msg, timeout).await.is_err() {
-                    failed.store(true, Ordering::SeqCst);
-                }
+                done(remote::call(&rpc, &target, &msg, timeout).await.is_ok());
             });
         }),
     }
@@ -382,6 +382,9 @@ fn drop_vnode(inner: &Arc<Inner>, p: PartitionId) {
     let inner = inner.clone();
     tokio::task::spawn_blocking(move || {
         if *inner.ring().owner(p) == inner.cfg.node_name {
+            // The partition became this node's meanwhile: keep the data, and
+            // restart the vnode so that it no longer forwards its writes.
+            inner.vnodes.stop(p);
             return;
         }
         inner.vnodes.stop(p);

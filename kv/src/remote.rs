@@ -372,7 +372,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
         KvCommand::HandoffData { reply, .. } => reply.send(Err(KvError::Storage(
             "handoff data goes through the handoff service".into(),
         ))),
-        KvCommand::HandoffEnd { reply } => reply.send(Err(KvError::Storage(
+        KvCommand::HandoffEnd { reply, .. } => reply.send(Err(KvError::Storage(
             "handoffs are run by the sending node".into(),
         ))),
         KvCommand::HandoffStart { .. } => {}

@@ -426,6 +426,16 @@ impl KvService {
             serde_json::Value::Array(Vec::new()),
         );
         m.insert("storage_backend".into(), self.inner.backend.name().into());
+        if let Some(c) = self.inner.backend.row_cache_stats() {
+            m.insert("rill_row_cache_hits_total".into(), c.hits.into());
+            m.insert("rill_row_cache_misses_total".into(), c.misses.into());
+            m.insert("rill_row_cache_entries".into(), c.entries.into());
+            m.insert("rill_row_cache_bytes".into(), c.bytes.into());
+            m.insert(
+                "rill_row_cache_capacity_bytes".into(),
+                c.capacity_bytes.into(),
+            );
+        }
         m.insert(
             "vnodes_running".into(),
             self.inner.vnodes.running().len().into(),

@@ -125,6 +125,26 @@ pub trait Backend: Send + Sync + 'static {
     fn journal_count(&self) -> Option<usize> {
         None
     }
+
+    /// The row cache's counters, if the backend has one (for `/stats`: the
+    /// hit rate tells whether `row_cache_mb` fits the working set).
+    fn row_cache_stats(&self) -> Option<RowCacheStats> {
+        None
+    }
+}
+
+/// What the row cache holds and how often it answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCacheStats {
+    /// Point reads answered from the cache, since start.
+    pub hits: u64,
+    /// Point reads that went to the engine, since start.
+    pub misses: u64,
+    /// Keys cached now.
+    pub entries: u64,
+    /// Bytes the cached entries count against `row_cache_mb`.
+    pub bytes: u64,
+    pub capacity_bytes: u64,
 }
 
 /// Boxed ascending iterator over `(key, value)` pairs of a store.

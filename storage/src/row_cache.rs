@@ -16,7 +16,10 @@
 //! holds up to `n_val` times more keys than with an entry per store.
 
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::RowCacheStats;
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -103,6 +106,8 @@ pub(crate) struct RowCache {
     /// entry's read-modify-write never races another for the same key.
     epochs: Box<[Mutex<u64>]>,
     hasher: std::hash::RandomState,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl RowCache {
@@ -116,12 +121,33 @@ impl RowCache {
             rows: Cache::with_weighter(items, bytes, RowWeight),
             epochs: (0..EPOCH_SHARDS).map(|_| Mutex::new(0)).collect(),
             hasher: std::hash::RandomState::new(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         })
     }
 
     pub(crate) fn get(&self, store: u32, key: &[u8]) -> Option<Vec<u8>> {
-        let row = self.rows.get(key)?;
-        row.holders.contains(store).then(|| row.value.to_vec())
+        let value = self
+            .rows
+            .get(key)
+            .and_then(|row| row.holders.contains(store).then(|| row.value.to_vec()));
+        let counter = if value.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        value
+    }
+
+    pub(crate) fn stats(&self) -> RowCacheStats {
+        RowCacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.rows.len() as u64,
+            bytes: self.rows.weight(),
+            capacity_bytes: self.rows.capacity(),
+        }
     }
 
     /// Call before reading the engine for a value that may go to [`fill`](Self::fill).
@@ -223,6 +249,19 @@ mod tests {
         assert_eq!(c.get(2, b"k"), None, "stores do not share rows");
         c.written(1, b"k", None);
         assert_eq!(c.get(1, b"k"), None);
+    }
+
+    #[test]
+    fn counts_hits_misses_and_what_it_holds() {
+        let c = RowCache::new(1 << 20).unwrap();
+        assert_eq!(c.get(1, b"k"), None);
+        c.written(1, b"k", Some(b"v"));
+        assert!(c.get(1, b"k").is_some());
+        assert_eq!(c.get(2, b"k"), None, "another store's read misses");
+        let s = c.stats();
+        assert_eq!((s.hits, s.misses, s.entries), (1, 2, 1));
+        assert_eq!(s.bytes, 2 + ENTRY_OVERHEAD);
+        assert_eq!(s.capacity_bytes, 1 << 20);
     }
 
     #[test]

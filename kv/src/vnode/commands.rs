@@ -5,11 +5,13 @@ use crate::error::Result;
 use crate::object::{Content, Metadata, RiakObject, VClock};
 use rill_storage::Store;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
-/// Sends one stored object to the vnode receiving a handoff. `failed` is
-/// set if the send does not succeed.
-pub type ForwardFn = dyn Fn(Vec<u8>, RiakObject, Arc<AtomicBool>) + Send + Sync;
+/// Sends one stored object to the vnode receiving a handoff, then calls
+/// `done` with whether the receiver stored it.
+pub type ForwardFn = dyn Fn(Vec<u8>, RiakObject, Done) + Send + Sync;
+
+/// Told whether a forwarded write reached the receiver.
+pub type Done = Box<dyn FnOnce(bool) + Send>;
 
 #[derive(Clone)]
 pub struct Forwarder {
@@ -87,8 +89,11 @@ pub enum KvCommand {
     /// the store plus the forwarded writes cover everything.
     HandoffStart { forward: Forwarder },
     /// The handoff ended; the reply says whether a forwarded write failed
-    /// (then the data must be sent again).
-    HandoffEnd { reply: Reply<bool> },
+    /// (then the data must be sent again). With `retire` (a hinted handoff,
+    /// whose vnode is dropped next) and no failure, the vnode goes on
+    /// forwarding until it stops, and acknowledges a write only once the
+    /// receiver has it: its own copy is about to go.
+    HandoffEnd { reply: Reply<bool>, retire: bool },
     /// Stored records handed off from another vnode: merge each in.
     HandoffData {
         items: Vec<(Vec<u8>, Vec<u8>)>,

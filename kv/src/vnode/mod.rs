@@ -43,7 +43,7 @@ pub struct KvVnode {
     /// Tombstones to remove when due, if still unchanged.
     reaps: Vec<(Instant, Vec<u8>, crate::object::VClock)>,
     /// During a handoff: where writes are also sent, and whether one failed.
-    handoff: Option<(Forwarder, Arc<AtomicBool>)>,
+    handoff: Option<Handoff>,
 }
 
 impl KvVnode {
@@ -104,14 +104,13 @@ impl KvVnode {
         };
         self.stats.vnode_puts.incr();
         let bytes = encode_record(&obj);
-        if let Some((fwd, failed)) = &self.handoff {
+        if let Some(handoff) = &self.handoff {
             // During a handoff the write is forwarded before the next command
             // runs, as the handoff's end relies on: wait for the store here.
-            let r = self.store.put(key, &bytes);
-            if r.is_ok() {
-                (fwd.send)(key.to_vec(), obj.clone(), failed.clone());
+            if let Err(e) = self.store.put(key, &bytes) {
+                return reply.send(Err(e.into()));
             }
-            return reply.send(r.map(|()| obj).map_err(KvError::from));
+            return handoff.forward(key, obj, reply);
         }
         self.store.put_then(
             key,
@@ -391,6 +390,53 @@ fn load_or_create_actor(store: &dyn Store) -> Result<Actor> {
     Ok(actor)
 }
 
+/// A handoff under way, or ended with the vnode about to be dropped.
+struct Handoff {
+    forward: Forwarder,
+    /// Set when a write made during the handoff did not reach the receiver.
+    failed: Arc<AtomicBool>,
+    /// The handoff ended and this copy goes next: a write counts only once
+    /// the receiver has it (a write between the end and the drop would
+    /// otherwise be acknowledged and then dropped).
+    retired: bool,
+}
+
+impl Handoff {
+    /// Sends a write just stored to the receiver and answers the writer:
+    /// at once during the handoff, after the receiver's answer once retired.
+    fn forward(&self, key: &[u8], obj: RiakObject, reply: Reply<RiakObject>) {
+        let send = &self.forward.send;
+        if self.retired {
+            let stored = obj.clone();
+            send(
+                key.to_vec(),
+                obj,
+                Box::new(move |ok| {
+                    reply.send(if ok {
+                        Ok(stored)
+                    } else {
+                        Err(KvError::Storage(
+                            "the write did not reach the vnode this one handed off to".into(),
+                        ))
+                    })
+                }),
+            );
+        } else {
+            let failed = self.failed.clone();
+            send(
+                key.to_vec(),
+                obj.clone(),
+                Box::new(move |ok| {
+                    if !ok {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                }),
+            );
+            reply.send(Ok(obj));
+        }
+    }
+}
+
 impl Vnode for KvVnode {
     type Command = KvCommand;
 
@@ -415,14 +461,22 @@ impl Vnode for KvVnode {
                 let failed = self
                     .handoff
                     .take()
-                    .map_or_else(|| Arc::new(AtomicBool::new(false)), |(_, f)| f);
-                self.handoff = Some((forward, failed));
+                    .map_or_else(|| Arc::new(AtomicBool::new(false)), |h| h.failed);
+                self.handoff = Some(Handoff {
+                    forward,
+                    failed,
+                    retired: false,
+                });
             }
-            KvCommand::HandoffEnd { reply } => {
+            KvCommand::HandoffEnd { reply, retire } => {
                 let failed = self
                     .handoff
-                    .take()
-                    .is_some_and(|(_, f)| f.load(Ordering::SeqCst));
+                    .as_ref()
+                    .is_some_and(|h| h.failed.load(Ordering::SeqCst));
+                match &mut self.handoff {
+                    Some(h) if retire && !failed => h.retired = true,
+                    _ => self.handoff = None,
+                }
                 reply.send(Ok(failed));
             }
         }
@@ -470,18 +524,26 @@ mod tests {
 
     fn forwarder(ok: bool, sent: Arc<std::sync::Mutex<Vec<Vec<u8>>>>) -> Forwarder {
         Forwarder {
-            send: Arc::new(move |key, _obj, failed| {
+            send: Arc::new(move |key, _obj, done| {
                 sent.lock().unwrap().push(key);
-                if !ok {
-                    failed.store(true, Ordering::SeqCst);
-                }
+                done(ok);
             }),
         }
     }
 
     fn put_cmd(key: &[u8], v: &[u8]) -> KvCommand {
-        let (reply, _rx) = Reply::channel();
-        KvCommand::Put {
+        put_answered(key, v).0
+    }
+
+    fn put_answered(
+        key: &[u8],
+        v: &[u8],
+    ) -> (
+        KvCommand,
+        tokio::sync::oneshot::Receiver<Result<RiakObject>>,
+    ) {
+        let (reply, rx) = Reply::channel();
+        let cmd = KvCommand::Put {
             key: key.to_vec(),
             op: PutOp::Replicate {
                 object: Box::new(obj(v, 1)),
@@ -489,7 +551,57 @@ mod tests {
                 last_write_wins: false,
             },
             reply,
+        };
+        (cmd, rx)
+    }
+
+    fn memory_vnode() -> KvVnode {
+        let store = rill_storage::memory().store("kv.0").unwrap();
+        KvVnode::open(
+            0,
+            store,
+            Arc::new(KvConfig::default()),
+            Arc::new(KvStats::default()),
+            Arc::new(DtCache::new(1 << 20)),
+        )
+        .unwrap()
+    }
+
+    fn end(vnode: &mut KvVnode, retire: bool) -> bool {
+        let (reply, mut rx) = Reply::channel();
+        vnode.handle_command(KvCommand::HandoffEnd { reply, retire });
+        rx.try_recv().unwrap().unwrap()
+    }
+
+    /// After a hinted handoff ends, a write reaches the vnode it went to
+    /// before it is acknowledged: this copy is dropped next.
+    #[test]
+    fn a_retired_vnode_acknowledges_what_the_receiver_stored() {
+        for ok in [true, false] {
+            let mut vnode = memory_vnode();
+            let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+            vnode.handle_command(KvCommand::HandoffStart {
+                forward: forwarder(ok, sent.clone()),
+            });
+            assert!(!end(&mut vnode, true));
+            let (cmd, mut rx) = put_answered(b"k", b"v");
+            vnode.handle_command(cmd);
+            assert_eq!(rx.try_recv().unwrap().is_ok(), ok);
+            assert_eq!(*sent.lock().unwrap(), vec![b"k".to_vec()]);
         }
+    }
+
+    /// An ownership handoff's end stops the forwarding.
+    #[test]
+    fn an_ended_handoff_forwards_nothing_more() {
+        let mut vnode = memory_vnode();
+        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+        vnode.handle_command(KvCommand::HandoffStart {
+            forward: forwarder(true, sent.clone()),
+        });
+        assert!(!end(&mut vnode, false));
+        vnode.handle_command(put_cmd(b"k", b"v"));
+        assert!(sent.lock().unwrap().is_empty());
     }
 
     /// A write whose forward failed between a failed handoff attempt and
@@ -497,15 +609,7 @@ mod tests {
     /// instead of trusting its resume point.
     #[test]
     fn a_retried_handoff_reports_a_forward_failed_before_it() {
-        let store = rill_storage::memory().store("kv.0").unwrap();
-        let mut vnode = KvVnode::open(
-            0,
-            store,
-            Arc::new(KvConfig::default()),
-            Arc::new(KvStats::default()),
-            Arc::new(DtCache::new(1 << 20)),
-        )
-        .unwrap();
+        let mut vnode = memory_vnode();
         let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
         vnode.handle_command(KvCommand::HandoffStart {
             forward: forwarder(false, sent.clone()),
@@ -516,21 +620,14 @@ mod tests {
             forward: forwarder(true, sent.clone()),
         });
         vnode.handle_command(put_cmd(b"k2", b"v"));
-        let (reply, mut rx) = Reply::channel();
-        vnode.handle_command(KvCommand::HandoffEnd { reply });
-        assert!(
-            rx.try_recv().unwrap().unwrap(),
-            "the failed forward is reported"
-        );
+        assert!(end(&mut vnode, false), "the failed forward is reported");
         assert_eq!(*sent.lock().unwrap(), vec![b"k1".to_vec(), b"k2".to_vec()]);
 
         // A handoff after an ended one starts with a clean flag.
         vnode.handle_command(KvCommand::HandoffStart {
             forward: forwarder(true, sent),
         });
-        let (reply, mut rx) = Reply::channel();
-        vnode.handle_command(KvCommand::HandoffEnd { reply });
-        assert!(!rx.try_recv().unwrap().unwrap());
+        assert!(!end(&mut vnode, false));
     }
 
     /// A store written before decision 0015 serves its objects once its

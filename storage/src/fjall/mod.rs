@@ -360,6 +360,10 @@ impl Backend for FjallBackend {
     fn journal_count(&self) -> Option<usize> {
         Some(self.inner.db.journal_count())
     }
+
+    fn row_cache_stats(&self) -> Option<crate::RowCacheStats> {
+        self.inner.rows.as_ref().map(RowCache::stats)
+    }
 }
 
 impl Drop for FjallBackend {
