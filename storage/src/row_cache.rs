@@ -14,6 +14,12 @@
 //! The replicas of a key that live on one node (every replica, on a single
 //! node) usually hold the same bytes, so they share one entry, and the cache
 //! holds up to `n_val` times more keys than with an entry per store.
+//!
+//! An entry also keeps the value before the latest one, for the stores that
+//! still hold it. An update writes the coordinating replica first; the other
+//! replicas then read the old value before writing the new one, and without
+//! it each of those reads would go to the engine. Once every store wrote the
+//! new value the old one is dropped.
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,11 +82,86 @@ impl Holders {
     }
 }
 
-/// One key's cached value and the stores that hold it.
+/// One value of a key and the stores known to hold it.
 #[derive(Clone)]
-struct Row {
+struct Version {
     value: Arc<[u8]>,
     holders: Holders,
+}
+
+impl Version {
+    fn new(value: &[u8], store: u32) -> Version {
+        Version {
+            value: value.into(),
+            holders: Holders::one(store),
+        }
+    }
+
+    /// This version held by `holders` instead, or nothing if none.
+    fn with_holders(&self, holders: Holders) -> Option<Version> {
+        (holders.len > 0).then(|| Version {
+            value: self.value.clone(),
+            holders,
+        })
+    }
+}
+
+/// One key's cached value, and the value before it while some store still
+/// holds that one.
+#[derive(Clone)]
+struct Row {
+    latest: Version,
+    previous: Option<Version>,
+}
+
+impl Row {
+    /// The version `store` holds, if cached.
+    fn held_by(&self, store: u32) -> Option<&Version> {
+        std::iter::once(&self.latest)
+            .chain(&self.previous)
+            .find(|v| v.holders.contains(store))
+    }
+
+    /// The version with exactly `value`, if cached.
+    fn with_value(&self, value: &[u8]) -> Option<&Version> {
+        std::iter::once(&self.latest)
+            .chain(&self.previous)
+            .find(|v| *v.value == *value)
+    }
+
+    /// This row with `store` moved to the version of `value` (which must be
+    /// one of the two), or out of both for `None`. A row no store holds is
+    /// `None`.
+    fn moved(&self, store: u32, value: Option<&[u8]>) -> Option<Row> {
+        let place = |v: &Version| {
+            let holders = if value.is_some_and(|x| *v.value == *x) {
+                v.holders.with(store)
+            } else {
+                v.holders.without(store)
+            };
+            v.with_holders(holders)
+        };
+        let latest = place(&self.latest);
+        let previous = self.previous.as_ref().and_then(place);
+        match (latest, previous) {
+            (Some(latest), previous) => Some(Row { latest, previous }),
+            // Only the old value is still held: it is what the cache knows.
+            (None, Some(previous)) => Some(Row {
+                latest: previous,
+                previous: None,
+            }),
+            (None, None) => None,
+        }
+    }
+
+    /// This row after `store` wrote a value neither version has: it is the
+    /// latest, and the latest before it is kept for its other holders.
+    fn replaced(&self, store: u32, value: &[u8]) -> Row {
+        Row {
+            latest: Version::new(value, store),
+            previous: self.latest.with_holders(self.latest.holders.without(store)),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -88,7 +169,8 @@ struct RowWeight;
 
 impl Weighter<Box<[u8]>, Row> for RowWeight {
     fn weight(&self, k: &Box<[u8]>, v: &Row) -> u64 {
-        (k.len() + v.value.len()) as u64 + ENTRY_OVERHEAD
+        let previous = v.previous.as_ref().map_or(0, |p| p.value.len());
+        (k.len() + v.latest.value.len() + previous) as u64 + ENTRY_OVERHEAD
     }
 }
 
@@ -130,7 +212,7 @@ impl RowCache {
         let value = self
             .rows
             .get(key)
-            .and_then(|row| row.holders.contains(store).then(|| row.value.to_vec()));
+            .and_then(|row| row.held_by(store).map(|v| v.value.to_vec()));
         let counter = if value.is_some() {
             &self.hits
         } else {
@@ -161,17 +243,19 @@ impl RowCache {
 
     /// Caches a value `store` read from the engine after `ticket` was taken,
     /// unless a write of the same shard completed since: the value may
-    /// predate it. A different value cached for other stores stays.
+    /// predate it. Values cached for other stores stay.
     pub(crate) fn fill(&self, ticket: Ticket, store: u32, key: &[u8], value: &[u8]) {
         let epoch = self.lock(ticket.shard);
         if *epoch != ticket.epoch || value.len() > MAX_ROW {
             return;
         }
         match self.rows.peek(key) {
-            Some(row) if *row.value == *value => self.hold(key, row, store),
+            Some(row) if row.with_value(value).is_some() => {
+                self.set(key, &row, row.moved(store, Some(value)));
+            }
             // Other bytes stay cached for the other stores; a claim of this
             // store's, if any, is stale.
-            Some(row) => self.release(key, row, store),
+            Some(row) => self.set(key, &row, row.moved(store, None)),
             None => self.insert(key, value, store),
         }
     }
@@ -179,49 +263,41 @@ impl RowCache {
     /// Brings the cache in line with a write the engine has applied: `value`
     /// is what the key now holds in `store`, `None` for a delete, a failed
     /// write (it may still have landed) or a write that should not fill the
-    /// cache (a batch). A new value replaces the entry: the other stores it
-    /// named hold the old one, and are read from the engine again.
+    /// cache (a batch). A new value becomes the latest; the stores that held
+    /// the latest before keep it as the previous one.
     pub(crate) fn written(&self, store: u32, key: &[u8], value: Option<&[u8]>) {
         let mut epoch = self.lock(self.shard(key));
         let cached = self.rows.peek(key);
         match (value.filter(|v| v.len() <= MAX_ROW), cached) {
-            (Some(value), Some(row)) if *row.value == *value => self.hold(key, row, store),
-            (Some(value), _) => self.insert(key, value, store),
-            (None, Some(row)) => self.release(key, row, store),
+            (Some(value), Some(row)) if row.with_value(value).is_some() => {
+                self.set(key, &row, row.moved(store, Some(value)));
+            }
+            (Some(value), Some(row)) => self.set(key, &row, Some(row.replaced(store, value))),
+            (Some(value), None) => self.insert(key, value, store),
+            (None, Some(row)) => self.set(key, &row, row.moved(store, None)),
             (None, None) => {}
         }
         *epoch += 1;
     }
 
-    /// Callers of the four below hold the key's shard lock.
+    /// Callers of the two below hold the key's shard lock.
     fn insert(&self, key: &[u8], value: &[u8], store: u32) {
         let row = Row {
-            value: value.into(),
-            holders: Holders::one(store),
+            latest: Version::new(value, store),
+            previous: None,
         };
         self.rows.insert(key.into(), row);
     }
 
-    fn hold(&self, key: &[u8], row: Row, store: u32) {
-        let holders = row.holders.with(store);
-        self.set_holders(key, row, holders);
-    }
-
-    fn release(&self, key: &[u8], row: Row, store: u32) {
-        let holders = row.holders.without(store);
-        self.set_holders(key, row, holders);
-    }
-
-    /// Gives `row` new holders: nothing to do when they are the same, no
-    /// entry when there are none.
-    fn set_holders(&self, key: &[u8], row: Row, holders: Holders) {
-        if holders == row.holders {
-            return;
-        }
-        if holders.len == 0 {
-            self.rows.remove(key);
-        } else {
-            self.rows.insert(key.into(), Row { holders, ..row });
+    /// Replaces `old` by `new`: nothing to do when they name the same
+    /// stores, no entry when `new` is `None`.
+    fn set(&self, key: &[u8], old: &Row, new: Option<Row>) {
+        match new {
+            None => {
+                self.rows.remove(key);
+            }
+            Some(new) if same_row(old, &new) => {}
+            Some(new) => self.rows.insert(key.into(), new),
         }
     }
 
@@ -234,6 +310,17 @@ impl RowCache {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Whether two rows hold the same versions for the same stores.
+fn same_row(a: &Row, b: &Row) -> bool {
+    let same = |x: &Version, y: &Version| Arc::ptr_eq(&x.value, &y.value) && x.holders == y.holders;
+    same(&a.latest, &b.latest)
+        && match (&a.previous, &b.previous) {
+            (Some(x), Some(y)) => same(x, y),
+            (None, None) => true,
+            _ => false,
+        }
 }
 
 #[cfg(test)]
@@ -344,17 +431,42 @@ mod tests {
     }
 
     #[test]
-    fn a_new_value_in_one_store_drops_the_others() {
+    fn a_new_value_in_one_store_keeps_the_old_for_the_others() {
+        let c = RowCache::new(1 << 20).unwrap();
+        for store in 1..=3 {
+            c.written(store, b"k", Some(b"v1"));
+        }
+        // The coordinating replica writes first; the others still hold v1.
+        c.written(2, b"k", Some(b"v2"));
+        assert_eq!(c.get(2, b"k").as_deref(), Some(&b"v2"[..]));
+        assert_eq!(c.get(1, b"k").as_deref(), Some(&b"v1"[..]));
+        assert_eq!(c.rows.len(), 1, "both versions in one entry");
+        // Once every replica wrote v2, v1 is gone and its bytes with it.
+        c.written(1, b"k", Some(b"v2"));
+        c.written(3, b"k", Some(b"v2"));
+        let row = c.rows.peek(&b"k"[..]).unwrap();
+        assert!(row.previous.is_none());
+        assert_eq!(row.latest.holders.ids(), &[2, 1, 3]);
+    }
+
+    #[test]
+    fn a_third_value_forgets_the_first() {
         let c = RowCache::new(1 << 20).unwrap();
         c.written(1, b"k", Some(b"v1"));
         c.written(2, b"k", Some(b"v1"));
         c.written(2, b"k", Some(b"v2"));
-        assert_eq!(c.get(2, b"k").as_deref(), Some(&b"v2"[..]));
+        c.written(3, b"k", Some(b"v3"));
         assert_eq!(c.get(1, b"k"), None, "store 1 holds v1, read again");
-        // Store 1 reads v1 from the engine: v2 stays cached for store 2.
+        assert_eq!(c.get(2, b"k").as_deref(), Some(&b"v2"[..]));
+        assert_eq!(c.get(3, b"k").as_deref(), Some(&b"v3"[..]));
+        // Store 1 reads v1 from the engine: the two cached stay.
         c.fill(c.ticket(b"k"), 1, b"k", b"v1");
         assert_eq!(c.get(1, b"k"), None);
         assert_eq!(c.get(2, b"k").as_deref(), Some(&b"v2"[..]));
+        // Deleting the latest's only holder leaves the previous one.
+        c.written(3, b"k", None);
+        assert_eq!(c.get(2, b"k").as_deref(), Some(&b"v2"[..]));
+        assert_eq!(c.get(3, b"k"), None);
     }
 
     #[test]
