@@ -2,9 +2,10 @@
 # The figures of docs/performance.md ("Targets"), each from fresh nodes in a
 # temporary directory: one node over PB (background-flush and sync
 # durability), one node over HTTP, three nodes on loopback, and 100,000
-# against 10,000,000 keys. For each run: throughput, p50/p99, and the
+# against 10,000,000 keys. For each run: throughput, p50/p99, the
 # server CPU per operation (user + system time of every node process,
-# read from /proc, divided by the operations done).
+# read from /proc, divided by the operations done), and the first node's
+# row cache hit rate over the run (from its /stats).
 #
 # Usage: bench/scripts/targets.sh [SCENARIO...]
 #   scenarios: pb sync http cluster keys (default: all)
@@ -58,28 +59,45 @@ settle() {
     echo "nodes still busy after ${SETTLE} s; measuring anyway" >&2
 }
 
+# The first node's /stats (its row cache counters), or {} if unreachable.
+first_stats() {
+    curl -s --max-time 5 "http://127.0.0.1:$((BASE + 98))/stats" 2> /dev/null || echo '{}'
+}
+
 # run LABEL rill-bench-args...: one timed run, one line in $results.
 run() {
     local label=$1; shift
     local out="$work/out-$label"
     local t0 t1
     settle
+    first_stats > "$work/stats0.json"
     t0=$(cpu_ticks)
     $R/rill-bench --workers "$WORKERS" --duration "$DURATION" --out "$out" "$@" > /dev/null
     t1=$(cpu_ticks)
-    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" "$rows" >> "$results" <<'PY'
+    first_stats > "$work/stats1.json"
+    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" "$rows" "$work" >> "$results" <<'PY'
 import json, sys
-label, path, t0, t1, tck, rows = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6]), sys.argv[6]
+label, path, t0, t1, tck, rows, work = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6]), sys.argv[6], sys.argv[7]
 s = json.load(open(path))
 ops = s["operations"]
 n = sum(o["count"] for o in ops.values())
 errors = sum(o["errors"] for o in ops.values())
 cpu_us = (t1 - t0) / tck / max(n, 1) * 1e6
+def counters(f):
+    try:
+        d = json.load(open(f"{work}/{f}"))
+    except ValueError:
+        d = {}
+    return d.get("rill_row_cache_hits_total", 0), d.get("rill_row_cache_misses_total", 0)
+(h0, m0), (h1, m1) = counters("stats0.json"), counters("stats1.json")
+reads = (h1 - h0) + (m1 - m0)
+hit = round(100.0 * (h1 - h0) / reads, 1) if reads else None
 for name, o in ops.items():
-    print(f"{label:<26} {name:<4} {o['ops_per_sec']:>9.0f} {o['p50_us']:>8} {o['p99_us']:>8} {errors:>6} {cpu_us:>9.1f}")
+    shown = "-" if hit is None else f"{hit:.1f}"
+    print(f"{label:<26} {name:<4} {o['ops_per_sec']:>9.0f} {o['p50_us']:>8} {o['p99_us']:>8} {errors:>6} {cpu_us:>9.1f} {shown:>9}")
     row = {"run": label, "op": name, "ops_per_sec": o["ops_per_sec"], "p50_us": o["p50_us"],
            "p99_us": o["p99_us"], "errors": errors, "server_cpu_us_per_op": round(cpu_us, 1),
-           "command": s.get("command")}
+           "row_cache_hit_pct": hit, "command": s.get("command")}
     with open(rows, "a") as f:
         f.write(json.dumps(row) + "\n")
 PY
@@ -149,7 +167,7 @@ scenario_keys() {
     done
 }
 
-printf '%-26s %-4s %9s %8s %8s %6s %9s\n' run op "ops/s" "p50 us" "p99 us" errors "cpu us/op" | tee "$results"
+printf '%-26s %-4s %9s %8s %8s %6s %9s %9s\n' run op "ops/s" "p50 us" "p99 us" errors "cpu us/op" "row hit %" | tee "$results"
 for s in "${@:-pb sync http cluster keys}"; do
     for one in $s; do "scenario_$one"; done
 done
