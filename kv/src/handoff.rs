@@ -222,10 +222,7 @@ impl HandoffManager {
     }
 
     fn finish(&self, inner: &Arc<Inner>, job: &Job) {
-        self.resume
-            .lock()
-            .expect("handoff lock")
-            .remove(&(job.partition, job.target.clone()));
+        self.forget_resume_point(job);
         tracing::info!(partition = job.partition, target = %job.target, kind = ?job.kind, "handoff complete");
         match job.kind {
             HandoffKind::Ownership => {
@@ -237,6 +234,22 @@ impl HandoffManager {
             }
             HandoffKind::Hinted => drop_vnode(inner, job.partition),
         }
+    }
+
+    /// The last key `job`'s target acknowledged in an earlier attempt.
+    fn resume_point(&self, job: &Job) -> Option<Vec<u8>> {
+        self.resume
+            .lock()
+            .expect("handoff lock")
+            .get(&resume_key(job))
+            .cloned()
+    }
+
+    fn forget_resume_point(&self, job: &Job) {
+        self.resume
+            .lock()
+            .expect("handoff lock")
+            .remove(&resume_key(job));
     }
 
     fn progress(&self, p: PartitionId, objects: usize, bytes: usize) {
@@ -266,12 +279,7 @@ impl HandoffManager {
         let store = inner
             .call(&local, |reply| KvCommand::Store { reply })
             .await?;
-        let start = self
-            .resume
-            .lock()
-            .expect("handoff lock")
-            .get(&(job.partition, job.target.clone()))
-            .cloned();
+        let start = self.resume_point(job);
         let (tx, mut rx) = mpsc::channel::<Result<Batch>>(2);
         tokio::task::spawn_blocking(move || read_batches(store.as_ref(), start, tx));
         let timeout = inner.cfg.default_timeout;
@@ -293,7 +301,7 @@ impl HandoffManager {
                 self.resume
                     .lock()
                     .expect("handoff lock")
-                    .insert((job.partition, job.target.clone()), k);
+                    .insert(resume_key(job), k);
             }
         }
         let forward_failed = inner
@@ -304,14 +312,16 @@ impl HandoffManager {
             .await?;
         if forward_failed {
             // A write forwarded during the transfer was lost: send it all again.
-            self.resume
-                .lock()
-                .expect("handoff lock")
-                .remove(&(job.partition, job.target.clone()));
+            self.forget_resume_point(job);
             return Err(KvError::Storage("a forwarded write failed".into()));
         }
         Ok(())
     }
+}
+
+/// A resume point holds for one receiver only: another has none of the keys.
+fn resume_key(job: &Job) -> (PartitionId, NodeName) {
+    (job.partition, job.target.clone())
 }
 
 /// Sends each write made during a handoff to the receiving vnode too.
@@ -381,13 +391,13 @@ fn read_batches(
 fn drop_vnode(inner: &Arc<Inner>, p: PartitionId) {
     let inner = inner.clone();
     tokio::task::spawn_blocking(move || {
+        // Stopped either way: a vnode that still serves restarts on its
+        // data without the handoff's forwarding.
+        inner.vnodes.stop(p);
         if *inner.ring().owner(p) == inner.cfg.node_name {
-            // The partition became this node's meanwhile: keep the data, and
-            // restart the vnode so that it no longer forwards its writes.
-            inner.vnodes.stop(p);
+            // The partition became this node's meanwhile: keep the data.
             return;
         }
-        inner.vnodes.stop(p);
         inner.read_stores.remove(p);
         if let Err(e) = inner.backend.drop_store(&format!("kv.{p}")) {
             tracing::warn!(partition = p, error = %e, "dropping handed-off vnode data failed");

@@ -122,15 +122,15 @@ impl Row {
             .find(|v| v.holders.contains(store))
     }
 
-    /// The version with exactly `value`, if cached.
-    fn with_value(&self, value: &[u8]) -> Option<&Version> {
+    /// Whether one of the versions is exactly `value`.
+    fn has_value(&self, value: &[u8]) -> bool {
         std::iter::once(&self.latest)
             .chain(&self.previous)
-            .find(|v| *v.value == *value)
+            .any(|v| *v.value == *value)
     }
 
-    /// This row with `store` moved to the version of `value` (which must be
-    /// one of the two), or out of both for `None`. A row no store holds is
+    /// This row with `store` moved to the version of `value`, or out of
+    /// both when neither has it (or for `None`). A row no store holds is
     /// `None`.
     fn moved(&self, store: u32, value: Option<&[u8]>) -> Option<Row> {
         let place = |v: &Version| {
@@ -154,12 +154,16 @@ impl Row {
         }
     }
 
-    /// This row after `store` wrote a value neither version has: it is the
-    /// latest, and the latest before it is kept for its other holders.
-    fn replaced(&self, store: u32, value: &[u8]) -> Row {
-        Row {
-            latest: Version::new(value, store),
-            previous: self.latest.with_holders(self.latest.holders.without(store)),
+    /// This row after `store` wrote `value` (`None`: it holds nothing known).
+    /// A value neither version has becomes the latest, and the latest
+    /// before it is kept for its other holders.
+    fn after_write(&self, store: u32, value: Option<&[u8]>) -> Option<Row> {
+        match value {
+            Some(value) if !self.has_value(value) => Some(Row {
+                latest: Version::new(value, store),
+                previous: self.latest.with_holders(self.latest.holders.without(store)),
+            }),
+            value => self.moved(store, value),
         }
     }
 }
@@ -250,12 +254,9 @@ impl RowCache {
             return;
         }
         match self.rows.peek(key) {
-            Some(row) if row.with_value(value).is_some() => {
-                self.set(key, &row, row.moved(store, Some(value)));
-            }
             // Other bytes stay cached for the other stores; a claim of this
             // store's, if any, is stale.
-            Some(row) => self.set(key, &row, row.moved(store, None)),
+            Some(row) => self.set(key, &row, row.moved(store, Some(value))),
             None => self.insert(key, value, store),
         }
     }
@@ -269,12 +270,8 @@ impl RowCache {
         let mut epoch = self.lock(self.shard(key));
         let cached = self.rows.peek(key);
         match (value.filter(|v| v.len() <= MAX_ROW), cached) {
-            (Some(value), Some(row)) if row.with_value(value).is_some() => {
-                self.set(key, &row, row.moved(store, Some(value)));
-            }
-            (Some(value), Some(row)) => self.set(key, &row, Some(row.replaced(store, value))),
+            (value, Some(row)) => self.set(key, &row, row.after_write(store, value)),
             (Some(value), None) => self.insert(key, value, store),
-            (None, Some(row)) => self.set(key, &row, row.moved(store, None)),
             (None, None) => {}
         }
         *epoch += 1;

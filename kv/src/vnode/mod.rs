@@ -522,7 +522,7 @@ mod tests {
         RiakObject::coordinate_put(None, &VClock::new(), content, Actor(actor))
     }
 
-    fn forwarder(ok: bool, sent: Arc<std::sync::Mutex<Vec<Vec<u8>>>>) -> Forwarder {
+    fn forwarder(ok: bool, sent: Sent) -> Forwarder {
         Forwarder {
             send: Arc::new(move |key, _obj, done| {
                 sent.lock().unwrap().push(key);
@@ -567,6 +567,19 @@ mod tests {
         .unwrap()
     }
 
+    type Sent = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+    /// A vnode whose handoff has begun, forwarding with `ok` as the
+    /// receiver's answer, and the keys it forwarded.
+    fn handing_off(ok: bool) -> (KvVnode, Sent) {
+        let mut vnode = memory_vnode();
+        let sent = Sent::default();
+        vnode.handle_command(KvCommand::HandoffStart {
+            forward: forwarder(ok, sent.clone()),
+        });
+        (vnode, sent)
+    }
+
     fn end(vnode: &mut KvVnode, retire: bool) -> bool {
         let (reply, mut rx) = Reply::channel();
         vnode.handle_command(KvCommand::HandoffEnd { reply, retire });
@@ -578,11 +591,7 @@ mod tests {
     #[test]
     fn a_retired_vnode_acknowledges_what_the_receiver_stored() {
         for ok in [true, false] {
-            let mut vnode = memory_vnode();
-            let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
-            vnode.handle_command(KvCommand::HandoffStart {
-                forward: forwarder(ok, sent.clone()),
-            });
+            let (mut vnode, sent) = handing_off(ok);
             assert!(!end(&mut vnode, true));
             let (cmd, mut rx) = put_answered(b"k", b"v");
             vnode.handle_command(cmd);
@@ -594,11 +603,7 @@ mod tests {
     /// An ownership handoff's end stops the forwarding.
     #[test]
     fn an_ended_handoff_forwards_nothing_more() {
-        let mut vnode = memory_vnode();
-        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
-        vnode.handle_command(KvCommand::HandoffStart {
-            forward: forwarder(true, sent.clone()),
-        });
+        let (mut vnode, sent) = handing_off(true);
         assert!(!end(&mut vnode, false));
         vnode.handle_command(put_cmd(b"k", b"v"));
         assert!(sent.lock().unwrap().is_empty());
@@ -609,11 +614,7 @@ mod tests {
     /// instead of trusting its resume point.
     #[test]
     fn a_retried_handoff_reports_a_forward_failed_before_it() {
-        let mut vnode = memory_vnode();
-        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
-        vnode.handle_command(KvCommand::HandoffStart {
-            forward: forwarder(false, sent.clone()),
-        });
+        let (mut vnode, sent) = handing_off(false);
         // The first attempt fails without an end; a write comes meanwhile.
         vnode.handle_command(put_cmd(b"k1", b"v"));
         vnode.handle_command(KvCommand::HandoffStart {
