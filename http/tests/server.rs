@@ -68,6 +68,12 @@ async fn stats_report_versions_and_ring() {
     assert!(stats["storage_backend"].is_string());
     assert!(stats["node_gets_total"].as_u64().unwrap() >= 1, "{stats}");
     assert!(stats["node_puts_total"].as_u64().unwrap() >= 1);
+    // The one put and the one get were timed (µs, at least 1).
+    for op in ["get", "put"] {
+        let slowest = stats[format!("node_{op}_fsm_time_100")].as_u64().unwrap();
+        let median = stats[format!("node_{op}_fsm_time_median")].as_u64().unwrap();
+        assert!(slowest >= 1 && median <= slowest, "{stats}");
+    }
 
     let pretty = node
         .req("GET", "/stats", &[("Accept", "text/plain")], b"")

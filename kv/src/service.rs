@@ -18,7 +18,7 @@ use rill_core::vnode::VnodeManager;
 use rill_core::{PartitionId, Ring};
 use rill_storage::Backend;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// A change to bucket or type properties, as either wire sends it.
@@ -216,12 +216,16 @@ impl KvService {
 
     pub async fn get(&self, key: BucketKey, opts: GetOptions) -> Result<GetResult> {
         self.inner.stats.node_gets.incr();
-        crate::get::fsm::execute(&self.inner, key, opts).await
+        let t0 = Instant::now();
+        let r = crate::get::fsm::execute(&self.inner, key, opts).await;
+        timed(&self.inner.stats.get_fsm_time, t0, r)
     }
 
     pub async fn put(&self, req: PutRequest) -> Result<PutResult> {
         self.inner.stats.node_puts.incr();
-        crate::put::fsm::execute(&self.inner, req).await
+        let t0 = Instant::now();
+        let r = crate::put::fsm::execute(&self.inner, req).await;
+        timed(&self.inner.stats.put_fsm_time, t0, r)
     }
 
     /// The data type under a key, joined from the replicas (Riak's
@@ -232,7 +236,9 @@ impl KvService {
         opts: GetOptions,
     ) -> Result<crate::dt::DtFetchResult> {
         self.inner.stats.node_gets.incr();
-        crate::dt::fetch::execute(&self.inner, key, opts).await
+        let t0 = Instant::now();
+        let r = crate::dt::fetch::execute(&self.inner, key, opts).await;
+        timed(&self.inner.stats.get_fsm_time, t0, r)
     }
 
     /// Applies a data type operation (Riak's `DtUpdateReq`).
@@ -241,7 +247,9 @@ impl KvService {
         req: crate::dt::DtUpdateRequest,
     ) -> Result<crate::dt::DtUpdateResult> {
         self.inner.stats.node_puts.incr();
-        crate::dt::update::execute(&self.inner, req).await
+        let t0 = Instant::now();
+        let r = crate::dt::update::execute(&self.inner, req).await;
+        timed(&self.inner.stats.put_fsm_time, t0, r)
     }
 
     pub async fn delete(&self, req: DeleteRequest) -> Result<DeleteOutcome> {
@@ -527,4 +535,13 @@ impl Inner {
     pub fn timeout(&self, t: Option<Duration>) -> Duration {
         t.unwrap_or(self.cfg.default_timeout)
     }
+}
+
+/// Records how long a coordinated request took, when it succeeded: a failed
+/// one (a timeout, too few replicas) would mix the timeout into the figures.
+fn timed<T>(timer: &crate::stats::Timer, t0: Instant, r: Result<T>) -> Result<T> {
+    if r.is_ok() {
+        timer.record(t0.elapsed());
+    }
+    r
 }
