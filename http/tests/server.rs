@@ -71,7 +71,9 @@ async fn stats_report_versions_and_ring() {
     // The one put and the one get were timed (µs, at least 1).
     for op in ["get", "put"] {
         let slowest = stats[format!("node_{op}_fsm_time_100")].as_u64().unwrap();
-        let median = stats[format!("node_{op}_fsm_time_median")].as_u64().unwrap();
+        let median = stats[format!("node_{op}_fsm_time_median")]
+            .as_u64()
+            .unwrap();
         assert!(slowest >= 1 && median <= slowest, "{stats}");
     }
 

@@ -144,7 +144,9 @@ impl Timer {
     }
 
     fn record_at(&self, now: Duration, took: Duration) {
-        let us = u64::try_from(took.as_micros()).unwrap_or(MAX_US).clamp(1, MAX_US);
+        let us = u64::try_from(took.as_micros())
+            .unwrap_or(MAX_US)
+            .clamp(1, MAX_US);
         let period = now.as_secs() / SLOT_SECS;
         let slot = (period % SLOTS as u64) as usize;
         let mut w = self.window.lock().expect("stats lock");
@@ -300,6 +302,9 @@ mod tests {
         t.record_at(Duration::from_secs(65), Duration::from_millis(7));
         let s = t.summary_at(Duration::from_secs(65));
         assert_eq!(s.count, 2);
-        assert_eq!(t.summary_at(Duration::from_secs(200)), TimerSummary::default());
+        assert_eq!(
+            t.summary_at(Duration::from_secs(200)),
+            TimerSummary::default()
+        );
     }
 }
