@@ -392,21 +392,18 @@ fn drop_vnode(inner: &Arc<Inner>, p: PartitionId) {
     let inner = inner.clone();
     tokio::task::spawn_blocking(move || {
         // Stopped either way: a vnode that still serves restarts on its
-        // data without the handoff's forwarding.
-        inner.vnodes.stop(p);
-        if *inner.ring().owner(p) == inner.cfg.node_name {
-            // The partition became this node's meanwhile: keep the data.
-            return;
-        }
-        inner.read_stores.remove(p);
-        if let Err(e) = inner.backend.drop_store(&format!("kv.{p}")) {
-            tracing::warn!(partition = p, error = %e, "dropping handed-off vnode data failed");
-        }
-        // A request may have restarted the vnode between the two steps; its
-        // store handle is now dead. Stop it: the next use opens a fresh store.
-        if inner.vnodes.is_running(p) {
-            inner.vnodes.stop(p);
-        }
+        // data without the handoff's forwarding. A request restarting it
+        // meanwhile waits, and then opens a fresh store, not this one.
+        inner.vnodes.stop_and(p, || {
+            if *inner.ring().owner(p) == inner.cfg.node_name {
+                // The partition became this node's meanwhile: keep the data.
+                return;
+            }
+            inner.read_stores.remove(p);
+            if let Err(e) = inner.backend.drop_store(&format!("kv.{p}")) {
+                tracing::warn!(partition = p, error = %e, "dropping handed-off vnode data failed");
+            }
+        });
     });
 }
 

@@ -1,20 +1,24 @@
 //! The vnode manager: runs a vnode for each partition this node holds and
 //! routes commands to them by partition.
 //!
-//! On one node it holds every partition. Handoff (later) starts vnodes for
-//! partitions moving in and stops those that moved out.
+//! On one node it holds every partition. Handoff starts vnodes for
+//! partitions moving in and retires those that moved out: a retired
+//! partition starts again only once its data is gone (`stop_and`).
 
 use super::actor::Scheduler;
 use super::{Vnode, VnodeConfig, VnodeFactory, VnodeHandle};
 use crate::error::{CoreError, Result};
 use crate::ring::PartitionId;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 
 pub struct VnodeManager<V: Vnode> {
     factory: Arc<dyn VnodeFactory<V>>,
     scheduler: Scheduler<V>,
     running: RwLock<HashMap<PartitionId, Arc<VnodeHandle<V>>>>,
+    /// Partitions inside `stop_and`; starts of them wait on `retired`.
+    retiring: Mutex<HashSet<PartitionId>>,
+    retired: Condvar,
 }
 
 impl<V: Vnode> VnodeManager<V> {
@@ -23,17 +27,25 @@ impl<V: Vnode> VnodeManager<V> {
             factory: Arc::new(factory),
             scheduler: Scheduler::new(&cfg),
             running: RwLock::new(HashMap::new()),
+            retiring: Mutex::new(HashSet::new()),
+            retired: Condvar::new(),
         }
     }
 
     /// Start the vnode for `partition` unless it runs already. Returns
-    /// whether one runs afterwards.
+    /// whether one runs afterwards. Blocks while the partition is being
+    /// retired (`stop_and`).
     pub fn ensure_started(&self, partition: PartitionId) -> bool {
+        // Held to the end, so a retirement cannot begin during the start.
+        let retiring = self
+            .retired
+            .wait_while(self.retiring_set(), |set| set.contains(&partition))
+            .unwrap_or_else(PoisonError::into_inner);
         let mut running = self.running.write().expect("vnode table lock");
         if running.contains_key(&partition) {
             return true;
         }
-        match self.factory.start(partition) {
+        let started = match self.factory.start(partition) {
             Ok(vnode) => {
                 let handle = self.scheduler.spawn(partition, vnode);
                 running.insert(partition, Arc::new(handle));
@@ -43,7 +55,32 @@ impl<V: Vnode> VnodeManager<V> {
                 tracing::error!(partition, error = %e, "cannot start vnode");
                 false
             }
+        };
+        drop(retiring);
+        started
+    }
+
+    /// Stops the vnode of `partition`, then runs `retire` (which drops its
+    /// data, say) before any start of the partition can happen: a request
+    /// that would restart the vnode meanwhile waits, and then opens what
+    /// `retire` left instead of data about to be deleted.
+    pub fn stop_and<R>(&self, partition: PartitionId, retire: impl FnOnce() -> R) -> R {
+        self.retiring_set().insert(partition);
+        // Cleared however `retire` ends, a panic included.
+        struct Done<'a, V: Vnode>(&'a VnodeManager<V>, PartitionId);
+        impl<V: Vnode> Drop for Done<'_, V> {
+            fn drop(&mut self) {
+                self.0.retiring_set().remove(&self.1);
+                self.0.retired.notify_all();
+            }
         }
+        let _done = Done(self, partition);
+        self.stop(partition);
+        retire()
+    }
+
+    fn retiring_set(&self) -> std::sync::MutexGuard<'_, HashSet<PartitionId>> {
+        self.retiring.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Send a command to the vnode for `partition`; never blocks.
@@ -193,6 +230,44 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         m.send(2, Cmd::Add(1, tx)).unwrap();
         assert_eq!(rx.recv().unwrap(), (2, 11));
+    }
+
+    #[test]
+    fn a_start_during_a_retirement_waits_for_its_end() {
+        let m = Arc::new(manager(16));
+        m.ensure_started(3);
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let (entered, in_retire) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let retiring = {
+            let (m, events) = (m.clone(), events.clone());
+            std::thread::spawn(move || {
+                m.stop_and(3, || {
+                    entered.send(()).unwrap();
+                    released.recv().unwrap();
+                    events.lock().unwrap().push("retired");
+                })
+            })
+        };
+        in_retire.recv().unwrap();
+        assert!(!m.is_running(3), "stopped before retire runs");
+        let starting = {
+            let (m, events) = (m.clone(), events.clone());
+            std::thread::spawn(move || {
+                let started = m.ensure_started(3);
+                events.lock().unwrap().push("started");
+                started
+            })
+        };
+        // Other partitions start meanwhile.
+        assert!(m.ensure_started(4));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(events.lock().unwrap().is_empty(), "the start waited");
+        release.send(()).unwrap();
+        retiring.join().unwrap();
+        assert!(starting.join().unwrap());
+        assert_eq!(*events.lock().unwrap(), vec!["retired", "started"]);
+        assert!(m.is_running(3));
     }
 
     #[test]
