@@ -343,6 +343,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
                     last_write_wins,
                 },
             reply,
+            ..
         } => {
             let msg = KvWire::Replicate {
                 partition: p,
@@ -451,7 +452,12 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
             };
             let key = key.to_stored()?;
             inner
-                .call(&e, |reply| KvCommand::Put { key, op, reply })
+                .call(&e, |reply| KvCommand::Put {
+                    key,
+                    op,
+                    reply,
+                    early: None,
+                })
                 .await?;
             Ok(KvWireReply::Done)
         }

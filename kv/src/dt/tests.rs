@@ -31,6 +31,7 @@ fn put(v: &mut KvVnode, op: PutOp) -> Result<RiakObject> {
         key: b"k".to_vec(),
         op,
         reply,
+        early: None,
     });
     rx.try_recv().expect("vnode answers at once")
 }

@@ -278,6 +278,7 @@ fn read_repair(
                     last_write_wins: false,
                 },
                 reply,
+                early: None,
             },
         );
     }

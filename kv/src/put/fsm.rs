@@ -13,8 +13,9 @@ use crate::remote;
 use crate::request::{BucketKey, GetOptions, NewContent, PutOptions, PutRequest, PutResult};
 use crate::service::Inner;
 use crate::vnode::{KvCommand, PutOp};
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+use rill_core::apl::PrefEntry;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -103,6 +104,16 @@ pub(crate) fn coordinate(props: &BucketProps, context: VClock, content: Content)
 
 /// Coordinate, replicate and count: the heart of put, delete and data
 /// type updates.
+///
+/// The coordinating vnode hands over the object it stores as soon as the
+/// write is queued in its store (`Early`), before the commit. Replicas on
+/// this node get it at once: the store commits writes in the order they
+/// are queued, so no local replica holds the write before the coordinator
+/// does, and the two commits overlap instead of following each other.
+/// Replicas on other nodes get it only once the coordinator's copy is
+/// stored, so that a crash of this node cannot leave another node holding
+/// a write (and its dot) that this node lost. The write fails if the
+/// coordinator's own store fails, as when it came first.
 pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> Result<RiakObject> {
     let deadline = Instant::now() + w.timeout;
     let key = keys::object_key(&w.bk)?;
@@ -122,45 +133,66 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
             got: primaries,
         });
     }
+    let here = &inner.cfg.node_name;
     let coord_idx = preflist
         .iter()
-        .position(|e| e.node == inner.cfg.node_name)
+        .position(|e| &e.node == here)
         .ok_or_else(|| KvError::Storage("no local vnode in the preference list".into()))?;
     let coord = preflist[coord_idx].clone();
+    let all_local = preflist.iter().all(|e| &e.node == here);
     let op = w.op;
     let k = key.clone();
-    let stored = tokio::time::timeout_at(
-        deadline,
-        inner.call(&coord, move |reply| KvCommand::Put { key: k, op, reply }),
-    )
-    .await
-    .map_err(|_| KvError::Timeout)??;
+    let (early_tx, early_rx) = tokio::sync::oneshot::channel();
+    let early_tx = all_local.then_some(early_tx);
+    let committed = {
+        let (inner, coord) = (inner.clone(), coord.clone());
+        async move {
+            let make = move |reply| KvCommand::Put {
+                key: k,
+                op,
+                reply,
+                early: early_tx,
+            };
+            inner.call(&coord, make).await
+        }
+    };
+    let mut committed = Box::pin(tokio::time::timeout_at(deadline, committed));
+    // The object to replicate, and whether the coordinator has committed it.
+    let (stored, coord_done) = tokio::select! {
+        biased;
+        Ok(early) = early_rx => (early, false),
+        r = &mut committed => (r.map_err(|_| KvError::Timeout)??, true),
+    };
     let mut core = PutCore::new(preflist.len() as u32, primaries, q.w, q.dw, q.pw);
-    core.add(coord.primary, Ok(()));
     let mut pending: FuturesUnordered<_> = preflist
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != coord_idx)
-        .map(|(_, e)| {
-            let inner = inner.clone();
-            let entry = e.clone();
-            let key = key.clone();
-            let op = PutOp::Replicate {
-                object: Box::new(stored.clone()),
-                allow_mult: props.allow_mult,
-                last_write_wins: props.last_write_wins,
-            };
-            async move {
-                let r = inner
-                    .call(&entry, |reply| KvCommand::Put { key, op, reply })
-                    .await;
-                (entry.primary, r.map(|_| ()))
-            }
-        })
+        .map(|(_, e)| replicate(inner, props, e.clone(), key.clone(), &stored).boxed())
         .collect();
-    while !core.enough() {
+    let primary = coord.primary;
+    let mut coord_pending = !coord_done;
+    if coord_done {
+        core.add(primary, Ok(()));
+    } else {
+        pending.push(
+            async move {
+                let r = match committed.await {
+                    Ok(r) => r.map(|_| ()),
+                    Err(_) => Err(KvError::Timeout),
+                };
+                (primary, r, true)
+            }
+            .boxed(),
+        );
+    }
+    while !core.enough() || coord_pending {
         match tokio::time::timeout_at(deadline, pending.next()).await {
-            Ok(Some((primary, r))) => core.add(primary, r),
+            Ok(Some((_, Err(e), true))) => return Err(e),
+            Ok(Some((primary, r, is_coord))) => {
+                coord_pending &= !is_coord;
+                core.add(primary, r);
+            }
             Ok(None) => break,
             Err(_) => return Err(KvError::Timeout),
         }
@@ -168,6 +200,34 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
     // Remaining replicas finish on their own; their replies are not needed.
     tokio::spawn(async move { while pending.next().await.is_some() {} });
     core.response().map(|()| stored)
+}
+
+/// Sends `stored` to the replica `entry`; the third field says whether the
+/// reply is the coordinator's (never, here).
+fn replicate(
+    inner: &Arc<Inner>,
+    props: &BucketProps,
+    entry: PrefEntry,
+    key: Vec<u8>,
+    stored: &RiakObject,
+) -> impl Future<Output = (bool, Result<()>, bool)> + Send + 'static {
+    let op = PutOp::Replicate {
+        object: Box::new(stored.clone()),
+        allow_mult: props.allow_mult,
+        last_write_wins: props.last_write_wins,
+    };
+    let inner = inner.clone();
+    async move {
+        let r = inner
+            .call(&entry, |reply| KvCommand::Put {
+                key,
+                op,
+                reply,
+                early: None,
+            })
+            .await;
+        (entry.primary, r.map(|_| ()), false)
+    }
 }
 
 /// Reads the current object for a conditional put.

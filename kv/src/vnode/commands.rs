@@ -34,6 +34,12 @@ impl<T> Reply<T> {
     }
 }
 
+/// Where a coordinating vnode sends the object it is about to store, once
+/// the write is queued for the store and before it is committed: the
+/// coordinator may replicate it to the other local vnodes at once (see
+/// `put::fsm::write`). Dropped unsent when the vnode answers first.
+pub type Early = oneshot::Sender<RiakObject>;
+
 // Commands are moved once, into a mailbox; boxing would cost an allocation.
 #[allow(clippy::large_enum_variant)]
 pub enum PutOp {
@@ -75,6 +81,8 @@ pub enum KvCommand {
         key: Vec<u8>,
         op: PutOp,
         reply: Reply<RiakObject>,
+        /// Only for a coordinating op (`Coordinate`, `DtUpdate`).
+        early: Option<Early>,
     },
     /// Remove a tombstone (after `delay`) if it is still the stored object.
     Reap {

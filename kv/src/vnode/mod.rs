@@ -9,7 +9,7 @@ mod commands;
 pub mod dt_cache;
 pub mod read_stores;
 
-pub use commands::{Forwarder, KvCommand, PutOp, Reply};
+pub use commands::{Early, Forwarder, KvCommand, PutOp, Reply};
 pub use dt_cache::DtCache;
 pub use read_stores::ReadStores;
 
@@ -37,6 +37,11 @@ pub struct KvVnode {
     partition: PartitionId,
     store: Arc<dyn Store>,
     actor: Actor,
+    /// Set when a write failed in the store after the vnode went on: a
+    /// coordinated write may have reached other replicas (see `Early`)
+    /// while this vnode lost it, so its next dot could repeat one they
+    /// hold. The next coordinated write takes a new actor first.
+    actor_stale: Arc<AtomicBool>,
     cfg: Arc<KvConfig>,
     stats: Arc<KvStats>,
     pub(crate) dt_cache: Arc<DtCache>,
@@ -67,6 +72,7 @@ impl KvVnode {
             partition,
             store,
             actor,
+            actor_stale: Arc::new(AtomicBool::new(false)),
             cfg,
             stats,
             dt_cache,
@@ -96,7 +102,7 @@ impl KvVnode {
     /// Applies a write and answers once it is stored (and durable, under
     /// `sync` durability: the worker does not wait for that, the store
     /// answers when the group's fsync is done).
-    fn put(&mut self, key: &[u8], op: PutOp, reply: Reply<RiakObject>) {
+    fn put(&mut self, key: &[u8], op: PutOp, reply: Reply<RiakObject>, early: Option<Early>) {
         let obj = match self.prepare_put(key, op) {
             Ok(Prepared::Unchanged(obj)) => return reply.send(Ok(obj)),
             Ok(Prepared::Write(obj)) => obj,
@@ -112,15 +118,31 @@ impl KvVnode {
             }
             return handoff.forward(key, obj, reply);
         }
+        let early = early.map(|tx| (tx, obj.clone()));
+        let stale = self.actor_stale.clone();
         self.store.put_then(
             key,
             &bytes,
-            Box::new(move |r| reply.send(r.map(|()| obj).map_err(KvError::from))),
+            Box::new(move |r| {
+                if r.is_err() {
+                    stale.store(true, Ordering::Relaxed);
+                }
+                reply.send(r.map(|()| obj).map_err(KvError::from))
+            }),
         );
+        // After the write is queued: the store applies writes in the order
+        // they are queued, so a local replica's copy is never stored before
+        // this one.
+        if let Some((tx, obj)) = early {
+            let _ = tx.send(obj);
+        }
     }
 
     /// The object a write leaves, or the unchanged local one.
     fn prepare_put(&mut self, key: &[u8], op: PutOp) -> Result<Prepared> {
+        if !matches!(op, PutOp::Replicate { .. }) {
+            self.renew_actor_if_stale()?;
+        }
         let local = self.read_for_write(key)?;
         let mut obj = match op {
             PutOp::Coordinate {
@@ -202,6 +224,19 @@ impl KvVnode {
         };
         self.check_siblings(&mut obj)?;
         Ok(Prepared::Write(obj))
+    }
+
+    fn renew_actor_if_stale(&mut self) -> Result<()> {
+        if !self.actor_stale.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.actor = create_actor(self.store.as_ref())?;
+        self.actor_stale.store(false, Ordering::Relaxed);
+        tracing::warn!(
+            partition = self.partition,
+            "a write failed in the store: this vnode coordinates as a new actor"
+        );
+        Ok(())
     }
 
     /// The join of the local data type siblings: from the cache when the
@@ -385,6 +420,11 @@ fn load_or_create_actor(store: &dyn Store) -> Result<Actor> {
     {
         return Ok(Actor(u64::from_be_bytes(arr)));
     }
+    create_actor(store)
+}
+
+fn create_actor(store: &dyn Store) -> Result<Actor> {
+    let k = keys::vnode_meta("actor");
     let actor = Actor(rand::random::<u64>());
     store.put(&k, &actor.0.to_be_bytes())?;
     Ok(actor)
@@ -446,7 +486,12 @@ impl Vnode for KvVnode {
                 self.stats.vnode_gets.incr();
                 reply.send(self.read(&key));
             }
-            KvCommand::Put { key, op, reply } => self.put(&key, op, reply),
+            KvCommand::Put {
+                key,
+                op,
+                reply,
+                early,
+            } => self.put(&key, op, reply, early),
             KvCommand::Reap { key, clock, delay } => match delay {
                 None => self.reap_now(&key, &clock),
                 Some(d) => self.reaps.push((Instant::now() + d, key, clock)),
@@ -551,12 +596,13 @@ mod tests {
                 last_write_wins: false,
             },
             reply,
+            early: None,
         };
         (cmd, rx)
     }
 
-    fn memory_vnode() -> KvVnode {
-        let store = rill_storage::memory().store("kv.0").unwrap();
+    /// Partition 0's vnode on `store`, with the default configuration.
+    pub(super) fn vnode_on(store: Arc<dyn Store>) -> KvVnode {
         KvVnode::open(
             0,
             store,
@@ -565,6 +611,10 @@ mod tests {
             Arc::new(DtCache::new(1 << 20)),
         )
         .unwrap()
+    }
+
+    fn memory_vnode() -> KvVnode {
+        vnode_on(rill_storage::memory().store("kv.0").unwrap())
     }
 
     type Sent = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
@@ -705,3 +755,6 @@ mod tests {
         assert!(cached_replicas(all(3), key, &stats).is_none());
     }
 }
+
+#[cfg(test)]
+mod early_tests;

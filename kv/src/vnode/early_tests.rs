@@ -1,0 +1,113 @@
+//! The coordinating vnode's early hand-over of a write (`Early`) and the
+//! new actor it takes after a write failed in its store.
+
+use super::tests::vnode_on as open;
+use super::*;
+use crate::object::{Metadata, VClock};
+use rill_storage::{KvIter, StorageError, WriteBatch};
+use std::ops::Bound;
+
+/// A store whose deferred writes fail while `fail` is set.
+struct Failing {
+    inner: Arc<dyn Store>,
+    fail: AtomicBool,
+}
+
+impl Store for Failing {
+    fn get(&self, key: &[u8]) -> rill_storage::Result<Option<Vec<u8>>> {
+        self.inner.get(key)
+    }
+    fn put(&self, key: &[u8], value: &[u8]) -> rill_storage::Result<()> {
+        self.inner.put(key, value)
+    }
+    fn put_then(&self, key: &[u8], value: &[u8], done: rill_storage::Durable) {
+        if self.fail.load(Ordering::SeqCst) {
+            return done(Err(StorageError::Poisoned));
+        }
+        self.inner.put_then(key, value, done)
+    }
+    fn delete(&self, key: &[u8]) -> rill_storage::Result<()> {
+        self.inner.delete(key)
+    }
+    fn write_batch(&self, batch: WriteBatch) -> rill_storage::Result<()> {
+        self.inner.write_batch(batch)
+    }
+    fn range(&self, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>) -> KvIter<'_> {
+        self.inner.range(start, end)
+    }
+    fn prefix(&self, prefix: &[u8]) -> KvIter<'_> {
+        self.inner.prefix(prefix)
+    }
+    fn is_empty(&self) -> rill_storage::Result<bool> {
+        self.inner.is_empty()
+    }
+    fn approximate_len(&self) -> u64 {
+        self.inner.approximate_len()
+    }
+}
+
+/// A coordinated put of `value` over `context`: the object handed over
+/// early (if any) and the vnode's answer.
+fn coordinate(
+    vnode: &mut KvVnode,
+    context: &VClock,
+    value: &[u8],
+) -> (Option<RiakObject>, Result<RiakObject>) {
+    let (reply, mut rx) = Reply::channel();
+    let (early, mut early_rx) = tokio::sync::oneshot::channel();
+    vnode.handle_command(KvCommand::Put {
+        key: b"k".to_vec(),
+        op: PutOp::Coordinate {
+            context: context.clone(),
+            content: Content::new(value.to_vec(), Metadata::default()),
+            allow_mult: true,
+            last_write_wins: false,
+        },
+        reply,
+        early: Some(early),
+    });
+    (early_rx.try_recv().ok(), rx.try_recv().expect("answered"))
+}
+
+#[test]
+fn a_coordinated_write_is_handed_over_as_it_is_stored() {
+    let mut vnode = open(rill_storage::memory().store("kv.0").unwrap());
+    let (early, stored) = coordinate(&mut vnode, &VClock::new(), b"v1");
+    let stored = stored.unwrap();
+    assert_eq!(early.as_ref(), Some(&stored));
+    assert_eq!(stored.siblings[0].dot.actor, vnode.actor());
+}
+
+#[test]
+fn a_failed_write_is_not_acknowledged_and_the_next_one_has_a_new_actor() {
+    let store = Arc::new(Failing {
+        inner: rill_storage::memory().store("kv.0").unwrap(),
+        fail: AtomicBool::new(false),
+    });
+    let mut vnode = open(store.clone());
+    let first = vnode.actor();
+    let (_, ok) = coordinate(&mut vnode, &VClock::new(), b"v1");
+    let ok = ok.unwrap();
+
+    store.fail.store(true, Ordering::SeqCst);
+    let (early, failed) = coordinate(&mut vnode, &ok.clock, b"v2");
+    assert!(failed.is_err());
+    // Handed over before the failure was known: a replica may hold it.
+    let lost = early.expect("handed over");
+    assert_eq!(lost.siblings[0].dot.actor, first);
+
+    store.fail.store(false, Ordering::SeqCst);
+    let (_, next) = coordinate(&mut vnode, &ok.clock, b"v3");
+    let next = next.unwrap();
+    let renewed = vnode.actor();
+    assert_ne!(renewed, first);
+    let dot = next.siblings[0].dot;
+    assert_eq!(dot.actor, renewed);
+    assert_ne!(
+        dot, lost.siblings[0].dot,
+        "a dot a replica may hold is never reused"
+    );
+    // The new actor is the vnode's from now on, across a restart.
+    drop(vnode);
+    assert_eq!(open(store).actor(), renewed);
+}
