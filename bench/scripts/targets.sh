@@ -4,8 +4,9 @@
 # durability), one node over HTTP, three nodes on loopback, and 100,000
 # against 10,000,000 keys. For each run: throughput, p50/p99, the
 # server CPU per operation (user + system time of every node process,
-# read from /proc, divided by the operations done), and the first node's
-# row cache hit rate over the run (from its /stats).
+# read from /proc, divided by the operations done), the voluntary context
+# switches of the node threads per operation, and the first node's row
+# cache hit rate over the run (from its /stats).
 #
 # Usage: bench/scripts/targets.sh [SCENARIO...]
 #   scenarios: pb sync http cluster keys (default: all)
@@ -41,6 +42,18 @@ stop_nodes() {
     rm -rf "${work:?}"/n*
 }
 
+# Voluntary context switches of every thread of the node processes: how
+# often a thread slept to wait for another. Per operation it depends on the
+# code's hand-offs more than on the host's speed, so builds compare on it
+# even when their rates are within the host's noise.
+switches() {
+    local s=0
+    for p in "${pids[@]}"; do
+        s=$((s + $(awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}' /proc/"$p"/task/*/status)))
+    done
+    echo "$s"
+}
+
 cpu_ticks() { # total utime+stime of the node processes
     local t=0
     for p in "${pids[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
@@ -68,21 +81,23 @@ first_stats() {
 run() {
     local label=$1; shift
     local out="$work/out-$label"
-    local t0 t1
+    local t0 t1 s0 s1
     settle
     first_stats > "$work/stats0.json"
-    t0=$(cpu_ticks)
+    t0=$(cpu_ticks); s0=$(switches)
     $R/rill-bench --workers "$WORKERS" --duration "$DURATION" --out "$out" "$@" > /dev/null
-    t1=$(cpu_ticks)
+    t1=$(cpu_ticks); s1=$(switches)
     first_stats > "$work/stats1.json"
-    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" "$rows" "$work" >> "$results" <<'PY'
+    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" "$rows" "$work" "$((s1 - s0))" >> "$results" <<'PY'
 import json, sys
 label, path, t0, t1, tck, rows, work = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6]), sys.argv[6], sys.argv[7]
+switches = int(sys.argv[8])
 s = json.load(open(path))
 ops = s["operations"]
 n = sum(o["count"] for o in ops.values())
 errors = sum(o["errors"] for o in ops.values())
 cpu_us = (t1 - t0) / tck / max(n, 1) * 1e6
+sw = switches / max(n, 1)
 def counters(f):
     try:
         d = json.load(open(f"{work}/{f}"))
@@ -94,9 +109,10 @@ reads = (h1 - h0) + (m1 - m0)
 hit = round(100.0 * (h1 - h0) / reads, 1) if reads else None
 for name, o in ops.items():
     shown = "-" if hit is None else f"{hit:.1f}"
-    print(f"{label:<26} {name:<4} {o['ops_per_sec']:>9.0f} {o['p50_us']:>8} {o['p99_us']:>8} {errors:>6} {cpu_us:>9.1f} {shown:>9}")
+    print(f"{label:<26} {name:<4} {o['ops_per_sec']:>9.0f} {o['p50_us']:>8} {o['p99_us']:>8} {errors:>6} {cpu_us:>9.1f} {sw:>9.2f} {shown:>9}")
     row = {"run": label, "op": name, "ops_per_sec": o["ops_per_sec"], "p50_us": o["p50_us"],
            "p99_us": o["p99_us"], "errors": errors, "server_cpu_us_per_op": round(cpu_us, 1),
+           "switches_per_op": round(sw, 2),
            "row_cache_hit_pct": hit, "command": s.get("command")}
     with open(rows, "a") as f:
         f.write(json.dumps(row) + "\n")
@@ -167,7 +183,7 @@ scenario_keys() {
     done
 }
 
-printf '%-26s %-4s %9s %8s %8s %6s %9s %9s\n' run op "ops/s" "p50 us" "p99 us" errors "cpu us/op" "row hit %" | tee "$results"
+printf '%-26s %-4s %9s %8s %8s %6s %9s %9s %9s\n' run op "ops/s" "p50 us" "p99 us" errors "cpu us/op" "switch/op" "row hit %" | tee "$results"
 for s in "${@:-pb sync http cluster keys}"; do
     for one in $s; do "scenario_$one"; done
 done
