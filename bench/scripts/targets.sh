@@ -42,16 +42,16 @@ stop_nodes() {
     rm -rf "${work:?}"/n*
 }
 
-# Voluntary context switches of every thread of the node processes: how
-# often a thread slept to wait for another. Per operation it depends on the
-# code's hand-offs more than on the host's speed, so builds compare on it
-# even when their rates are within the host's noise.
+# Voluntary context switches of each thread of the node processes, a
+# "TASK-PATH COUNT" line per thread: how often a thread slept to wait for
+# another. Two of these are compared thread by thread, so a thread that
+# ends between them (the runtime's blocking pool) takes only its own
+# switches since the first out of the sum, not all it ever made.
 switches() {
-    local s=0
+    local p
     for p in "${pids[@]}"; do
-        s=$((s + $(awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}' /proc/"$p"/task/*/status)))
+        awk '/^voluntary_ctxt_switches/ {print FILENAME, $2}' /proc/"$p"/task/*/status
     done
-    echo "$s"
 }
 
 cpu_ticks() { # total utime+stime of the node processes
@@ -81,23 +81,25 @@ first_stats() {
 run() {
     local label=$1; shift
     local out="$work/out-$label"
-    local t0 t1 s0 s1
+    local t0 t1
     settle
     first_stats > "$work/stats0.json"
-    t0=$(cpu_ticks); s0=$(switches)
+    t0=$(cpu_ticks); switches > "$work/switches0"
     $R/rill-bench --workers "$WORKERS" --duration "$DURATION" --out "$out" "$@" > /dev/null
-    t1=$(cpu_ticks); s1=$(switches)
+    t1=$(cpu_ticks); switches > "$work/switches1"
     first_stats > "$work/stats1.json"
-    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" "$rows" "$work" "$((s1 - s0))" >> "$results" <<'PY'
+    python3 - "$label" "$out/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" "$rows" "$work" >> "$results" <<'PY'
 import json, sys
 label, path, t0, t1, tck, rows, work = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6]), sys.argv[6], sys.argv[7]
-switches = int(sys.argv[8])
 s = json.load(open(path))
 ops = s["operations"]
 n = sum(o["count"] for o in ops.values())
 errors = sum(o["errors"] for o in ops.values())
 cpu_us = (t1 - t0) / tck / max(n, 1) * 1e6
-sw = switches / max(n, 1)
+def per_thread(f):
+    return dict(line.split() for line in open(f"{work}/{f}"))
+sw0, sw1 = per_thread("switches0"), per_thread("switches1")
+sw = sum(int(c) - int(sw0.get(t, 0)) for t, c in sw1.items()) / max(n, 1)
 def counters(f):
     try:
         d = json.load(open(f"{work}/{f}"))
