@@ -16,9 +16,12 @@ use rill_proto::messages::RpbBucketProps;
 use rill_proto::{Frame, MsgCode};
 
 use crate::connection::ConnectOptions;
+use crate::datatype::{DtFetched, DtUpdate, DtUpdated};
 use crate::error::{ClientError, Result};
 use crate::object::{Content, Object, PutResult, ServerInfo};
-use crate::options::{DeleteOptions, GetOptions, ListOptions, PutOptions};
+use crate::options::{
+    DeleteOptions, DtFetchOptions, DtUpdateOptions, GetOptions, ListOptions, PutOptions,
+};
 use crate::pool::{Pool, PooledConnection};
 
 /// Virtual points per node on the client's ring.
@@ -318,6 +321,50 @@ impl ClusterClient {
             .await?
             .reset_bucket_props(bucket, bucket_type)
             .await
+    }
+
+    /// A bucket type's properties, from any node.
+    pub async fn get_bucket_type_props(
+        &self,
+        bucket_type: impl AsRef<[u8]>,
+    ) -> Result<RpbBucketProps> {
+        self.connection()
+            .await?
+            .get_bucket_type_props(bucket_type)
+            .await
+    }
+
+    /// Fetches a data type on the key's coordinator.
+    pub async fn fetch_datatype(
+        &self,
+        bucket_type: impl AsRef<[u8]>,
+        bucket: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
+        opts: &DtFetchOptions,
+    ) -> Result<DtFetched> {
+        let (t, b, k) = (bucket_type.as_ref(), bucket.as_ref(), key.as_ref());
+        self.connection_for(Some(t), b, k)
+            .await?
+            .fetch_datatype(t, b, k, opts)
+            .await
+    }
+
+    /// Updates a data type on the key's coordinator; without a key the
+    /// server picks one, on any node.
+    pub async fn update_datatype(
+        &self,
+        bucket_type: impl AsRef<[u8]>,
+        bucket: impl AsRef<[u8]>,
+        key: Option<&[u8]>,
+        update: &DtUpdate,
+        opts: &DtUpdateOptions,
+    ) -> Result<DtUpdated> {
+        let (t, b) = (bucket_type.as_ref(), bucket.as_ref());
+        let mut conn = match key {
+            Some(k) => self.connection_for(Some(t), b, k).await?,
+            None => self.connection().await?,
+        };
+        conn.update_datatype(t, b, key, update, opts).await
     }
 
     /// Any request, on any node; see [`crate::Client::request`].

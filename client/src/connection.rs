@@ -12,17 +12,20 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use prost::Message;
 use rill_proto::messages::{
-    RpbBucketProps, RpbErrorResp, RpbGetBucketReq, RpbGetBucketResp, RpbGetBucketTypeReq,
-    RpbGetResp, RpbGetServerInfoResp, RpbListBucketsResp, RpbListKeysResp, RpbPutResp,
-    RpbResetBucketReq, RpbSetBucketReq, RpbSetBucketTypeReq,
+    DtFetchResp, DtUpdateResp, RpbBucketProps, RpbErrorResp, RpbGetBucketReq, RpbGetBucketResp,
+    RpbGetBucketTypeReq, RpbGetResp, RpbGetServerInfoResp, RpbListBucketsResp, RpbListKeysResp,
+    RpbPutResp, RpbResetBucketReq, RpbSetBucketReq, RpbSetBucketTypeReq,
 };
 use rill_proto::{CodedMessage, Frame, FrameCodec, MsgCode, decode_body, encode_msg};
 use tokio::net::TcpStream;
 use tokio_util::codec::Framed;
 
+use crate::datatype::{DtFetched, DtUpdate, DtUpdated};
 use crate::error::{ClientError, Result};
 use crate::object::{Content, Object, PutResult, ServerInfo};
-use crate::options::{DeleteOptions, GetOptions, ListOptions, PutOptions};
+use crate::options::{
+    DeleteOptions, DtFetchOptions, DtUpdateOptions, GetOptions, ListOptions, PutOptions,
+};
 
 /// How connections are opened and how long a reply may take.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,6 +248,41 @@ impl Connection {
         let frame = self.request(MsgCode::DelReq, &req).await?;
         self.expect::<rill_proto::messages::RpbDelResp>(&frame)?;
         Ok(())
+    }
+
+    /// Fetches a data type from a bucket type that has a `datatype`
+    /// property; [`DtFetched::value`] is `None` when the key does not exist.
+    pub async fn fetch_datatype(
+        &mut self,
+        bucket_type: impl AsRef<[u8]>,
+        bucket: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
+        opts: &DtFetchOptions,
+    ) -> Result<DtFetched> {
+        let req = opts.request(bucket_type.as_ref(), bucket.as_ref(), key.as_ref());
+        let resp: DtFetchResp = self.call(MsgCode::DtFetchReq, &req).await?;
+        let code = resp.r#type;
+        DtFetched::from_wire(resp)
+            .ok_or_else(|| ClientError::BadReply(format!("data type {code} is unknown")))
+    }
+
+    /// Applies `update` to a data type, under `key` or under a key the
+    /// server generates when `key` is `None` ([`DtUpdated::key`]).
+    pub async fn update_datatype(
+        &mut self,
+        bucket_type: impl AsRef<[u8]>,
+        bucket: impl AsRef<[u8]>,
+        key: Option<&[u8]>,
+        update: &DtUpdate,
+        opts: &DtUpdateOptions,
+    ) -> Result<DtUpdated> {
+        let req = opts.request(bucket_type.as_ref(), bucket.as_ref(), key, update);
+        let resp: DtUpdateResp = self.call(MsgCode::DtUpdateReq, &req).await?;
+        Ok(DtUpdated::from_wire(
+            resp,
+            update.data_type(),
+            opts.return_body,
+        ))
     }
 
     /// Starts listing a bucket's keys; read the batches from the stream.

@@ -52,6 +52,12 @@ pub enum ClientError {
     #[error("HTTP {status}: {body}")]
     Http { status: u16, body: String },
 
+    /// A reply that decodes but that this client cannot make sense of (a
+    /// data type it does not know, a JSON body of another shape). The
+    /// stream itself is intact.
+    #[error("unexpected reply: {0}")]
+    BadReply(String),
+
     /// The caller asked for something the client cannot send.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -69,7 +75,9 @@ impl ClientError {
         match self {
             ClientError::Connect { .. } | ClientError::Io(_) | ClientError::Closed => "connection",
             ClientError::Timeout => "timeout",
-            ClientError::Proto(_) | ClientError::UnexpectedResponse { .. } => "protocol",
+            ClientError::Proto(_)
+            | ClientError::UnexpectedResponse { .. }
+            | ClientError::BadReply(_) => "protocol",
             ClientError::Riak { errmsg, .. } => riak_error_kind(errmsg),
             ClientError::Http { status, body } => match *status {
                 503 if body.contains("overload") => "overload",

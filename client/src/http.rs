@@ -1,6 +1,8 @@
 //! A minimal HTTP transport for Riak's object API: GET, PUT and DELETE of
 //! `/types/T/buckets/B/keys/K`, carrying the causal context in
-//! `X-Riak-Vclock`. Built on hyper's pooled keep-alive HTTP/1.1 client.
+//! `X-Riak-Vclock`; fetches and updates of data types under
+//! `/types/T/buckets/B/datatypes/K` in Riak's JSON; a bucket type's
+//! properties. Built on hyper's pooled keep-alive HTTP/1.1 client.
 //!
 //! Requests go to the configured nodes in turn. Siblings, links, indexes
 //! and user metadata are out of scope: the PB client covers the full API.
@@ -18,7 +20,9 @@ use hyper_util::rt::TokioExecutor;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rill_proto::Quorum;
 
+use crate::datatype::{DtFetched, DtUpdate, DtUpdated, json as dt_json};
 use crate::error::{ClientError, Result};
+use crate::options::{DtFetchOptions, DtUpdateOptions};
 
 /// Characters escaped in a path segment: everything but RFC 3986's
 /// unreserved set.
@@ -69,6 +73,43 @@ fn quorum_text(q: Quorum) -> String {
         Quorum::Default => "default".into(),
         Quorum::N(n) => n.to_string(),
     }
+}
+
+/// `name=value` pairs of the options that are set, as a query string.
+fn query_string(pairs: &[(&str, Option<String>)]) -> String {
+    let mut out = String::new();
+    for (name, value) in pairs {
+        if let Some(v) = value {
+            out.push(if out.is_empty() { '?' } else { '&' });
+            out.push_str(name);
+            out.push('=');
+            out.push_str(v);
+        }
+    }
+    out
+}
+
+fn segment(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// The URL of a data type (or of its bucket, for a generated key).
+fn datatype_url(node: &str, bucket_type: &str, bucket: &str, key: Option<&str>) -> String {
+    let mut url = format!(
+        "http://{node}/types/{}/buckets/{}/datatypes",
+        segment(bucket_type),
+        segment(bucket)
+    );
+    if let Some(key) = key {
+        url.push('/');
+        url.push_str(&segment(key));
+    }
+    url
+}
+
+fn parse_json(body: &[u8]) -> Result<serde_json::Value> {
+    serde_json::from_slice(body)
+        .map_err(|e| ClientError::BadReply(format!("a reply that is not JSON: {e}")))
 }
 
 impl HttpClient {
@@ -256,6 +297,108 @@ impl HttpClient {
         } else {
             Err(Self::status_error(status, &body))
         }
+    }
+}
+
+impl HttpClient {
+    /// `GET /types/T/props`: the bucket type's properties as JSON (the
+    /// `props` object).
+    pub async fn bucket_type_props(&self, bucket_type: &str) -> Result<serde_json::Value> {
+        let node = self.node();
+        let url = format!("http://{node}/types/{}/props", segment(bucket_type));
+        let req = Request::get(url)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        let (status, _, body) = self.send(node, req).await?;
+        if status != StatusCode::OK {
+            return Err(Self::status_error(status, &body));
+        }
+        let mut json = parse_json(&body)?;
+        Ok(json["props"].take())
+    }
+
+    /// `GET …/datatypes/K`: [`DtFetched::value`] is `None` on `404`.
+    pub async fn fetch_datatype(
+        &self,
+        bucket_type: &str,
+        bucket: &str,
+        key: &str,
+        opts: &DtFetchOptions,
+    ) -> Result<DtFetched> {
+        let node = self.node();
+        let mut url = datatype_url(node, bucket_type, bucket, Some(key));
+        url.push_str(&query_string(&[
+            ("r", opts.r.map(quorum_text)),
+            ("pr", opts.pr.map(quorum_text)),
+            ("basic_quorum", opts.basic_quorum.map(|b| b.to_string())),
+            ("notfound_ok", opts.notfound_ok.map(|b| b.to_string())),
+            ("timeout", opts.timeout_ms.map(|t| t.to_string())),
+            (
+                "include_context",
+                opts.include_context.map(|b| b.to_string()),
+            ),
+        ]));
+        let req = Request::get(url)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        let (status, _, body) = self.send(node, req).await?;
+        match status {
+            StatusCode::OK | StatusCode::NOT_FOUND => dt_json::fetched(&parse_json(&body)?),
+            other => Err(Self::status_error(other, &body)),
+        }
+    }
+
+    /// `POST …/datatypes[/K]` with Riak's JSON form of `update`. Without a
+    /// key the server generates one, returned in [`DtUpdated::key`].
+    pub async fn update_datatype(
+        &self,
+        bucket_type: &str,
+        bucket: &str,
+        key: Option<&str>,
+        update: &DtUpdate,
+        opts: &DtUpdateOptions,
+    ) -> Result<DtUpdated> {
+        let body = dt_json::update_body(update, opts.context.as_deref())?;
+        let node = self.node();
+        let mut url = datatype_url(node, bucket_type, bucket, key);
+        url.push_str(&query_string(&[
+            ("w", opts.w.map(quorum_text)),
+            ("dw", opts.dw.map(quorum_text)),
+            ("pw", opts.pw.map(quorum_text)),
+            ("returnbody", opts.return_body.then(|| "true".to_string())),
+            (
+                "include_context",
+                opts.include_context.map(|b| b.to_string()),
+            ),
+            ("timeout", opts.timeout_ms.map(|t| t.to_string())),
+        ]));
+        let req = Request::post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        let (status, headers, body) = self.send(node, req).await?;
+        if !status.is_success() {
+            return Err(Self::status_error(status, &body));
+        }
+        // The generated key is the last segment of `Location`.
+        let key = headers
+            .get(hyper::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| l.rsplit('/').next())
+            .map(|k| {
+                let k = percent_encoding::percent_decode_str(k).collect::<Vec<u8>>();
+                Bytes::from(k)
+            });
+        let mut updated = DtUpdated {
+            key,
+            ..DtUpdated::default()
+        };
+        if opts.return_body && !body.is_empty() {
+            let fetched = dt_json::fetched(&parse_json(&body)?)?;
+            updated.value = fetched.value;
+            updated.context = fetched.context;
+        }
+        Ok(updated)
     }
 }
 

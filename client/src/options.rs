@@ -7,8 +7,11 @@
 
 use bytes::Bytes;
 use rill_proto::Quorum;
-use rill_proto::messages::{RpbDelReq, RpbGetReq, RpbListBucketsReq, RpbListKeysReq, RpbPutReq};
+use rill_proto::messages::{
+    DtFetchReq, DtUpdateReq, RpbDelReq, RpbGetReq, RpbListBucketsReq, RpbListKeysReq, RpbPutReq,
+};
 
+use crate::datatype::DtUpdate;
 use crate::object::Content;
 
 fn q(v: Option<Quorum>) -> Option<u32> {
@@ -144,6 +147,82 @@ impl DeleteOptions {
             sloppy_quorum: None,
             n_val: None,
             r#type: bytes(&self.bucket_type),
+        }
+    }
+}
+
+/// Options of a data type fetch (`DtFetchReq`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DtFetchOptions {
+    pub r: Option<Quorum>,
+    pub pr: Option<Quorum>,
+    pub basic_quorum: Option<bool>,
+    pub notfound_ok: Option<bool>,
+    /// Server-side timeout in milliseconds.
+    pub timeout_ms: Option<u32>,
+    /// Whether the reply carries the causal context; `None` leaves it to
+    /// the server, which includes it.
+    pub include_context: Option<bool>,
+}
+
+impl DtFetchOptions {
+    pub(crate) fn request(&self, bucket_type: &[u8], bucket: &[u8], key: &[u8]) -> DtFetchReq {
+        DtFetchReq {
+            bucket: bucket.to_vec(),
+            key: key.to_vec(),
+            r#type: bucket_type.to_vec(),
+            r: q(self.r),
+            pr: q(self.pr),
+            basic_quorum: self.basic_quorum,
+            notfound_ok: self.notfound_ok,
+            timeout: self.timeout_ms,
+            sloppy_quorum: None,
+            n_val: None,
+            include_context: self.include_context,
+            node_confirms: None,
+        }
+    }
+}
+
+/// Options of a data type update (`DtUpdateReq`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DtUpdateOptions {
+    /// The context of an earlier fetch; removes need it.
+    pub context: Option<Bytes>,
+    pub w: Option<Quorum>,
+    pub dw: Option<Quorum>,
+    pub pw: Option<Quorum>,
+    /// Return the new value (and, unless `include_context` is false, its
+    /// context).
+    pub return_body: bool,
+    pub include_context: Option<bool>,
+    /// Server-side timeout in milliseconds.
+    pub timeout_ms: Option<u32>,
+}
+
+impl DtUpdateOptions {
+    pub(crate) fn request(
+        &self,
+        bucket_type: &[u8],
+        bucket: &[u8],
+        key: Option<&[u8]>,
+        update: &DtUpdate,
+    ) -> DtUpdateReq {
+        DtUpdateReq {
+            bucket: bucket.to_vec(),
+            key: key.map(<[u8]>::to_vec),
+            r#type: bucket_type.to_vec(),
+            context: bytes(&self.context),
+            op: update.to_wire(),
+            w: q(self.w),
+            dw: q(self.dw),
+            pw: q(self.pw),
+            return_body: self.return_body.then_some(true),
+            timeout: self.timeout_ms,
+            sloppy_quorum: None,
+            n_val: None,
+            include_context: self.include_context,
+            node_confirms: None,
         }
     }
 }

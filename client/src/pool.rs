@@ -17,9 +17,12 @@ use rill_proto::{Frame, MsgCode};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::connection::{ConnectOptions, Connection};
+use crate::datatype::{DtFetched, DtUpdate, DtUpdated};
 use crate::error::Result;
 use crate::object::{Content, Object, PutResult, ServerInfo};
-use crate::options::{DeleteOptions, GetOptions, ListOptions, PutOptions};
+use crate::options::{
+    DeleteOptions, DtFetchOptions, DtUpdateOptions, GetOptions, ListOptions, PutOptions,
+};
 
 /// How long a node counts as suspect after a failed connect.
 const SUSPECT_FOR: Duration = Duration::from_secs(1);
@@ -273,6 +276,30 @@ impl Client {
             .get()
             .await?
             .reset_bucket_props(bucket, bucket_type)
+            .await
+    }
+
+    pub async fn fetch_datatype(
+        &self,
+        bucket_type: impl AsRef<[u8]>,
+        bucket: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
+        opts: &DtFetchOptions,
+    ) -> Result<DtFetched> {
+        let mut conn = self.pool.get().await?;
+        conn.fetch_datatype(bucket_type, bucket, key, opts).await
+    }
+
+    pub async fn update_datatype(
+        &self,
+        bucket_type: impl AsRef<[u8]>,
+        bucket: impl AsRef<[u8]>,
+        key: Option<&[u8]>,
+        update: &DtUpdate,
+        opts: &DtUpdateOptions,
+    ) -> Result<DtUpdated> {
+        let mut conn = self.pool.get().await?;
+        conn.update_datatype(bucket_type, bucket, key, update, opts)
             .await
     }
 
