@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The figures of docs/performance.md ("Targets"), each from fresh nodes in a
 # temporary directory: one node over PB (background-flush and sync
-# durability), one node over HTTP, three nodes on loopback, and 100,000
-# against 10,000,000 keys. For each run: throughput, p50/p99, the
+# durability), one node over HTTP, three nodes on loopback, 100,000
+# against 10,000,000 keys, and data type updates and fetches on one node. For each run: throughput, p50/p99, the
 # server CPU per operation (user + system time of every node process,
 # read from /proc, divided by the operations done), the voluntary context
 # switches of the node threads per operation, and the first node's row
 # cache hit rate over the run (from its /stats).
 #
 # Usage: bench/scripts/targets.sh [SCENARIO...]
-#   scenarios: pb sync http cluster keys (default: all)
+#   scenarios: pb sync http cluster keys datatypes (default: all)
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
 #   BIG_KEYS (10000000), WARMUP (seconds of unmeasured load before the
 #   measured run of the keys scenario, default 120: the caches of a node
@@ -111,7 +111,7 @@ reads = (h1 - h0) + (m1 - m0)
 hit = round(100.0 * (h1 - h0) / reads, 1) if reads else None
 for name, o in ops.items():
     shown = "-" if hit is None else f"{hit:.1f}"
-    print(f"{label:<26} {name:<4} {o['ops_per_sec']:>9.0f} {o['p50_us']:>8} {o['p99_us']:>8} {errors:>6} {cpu_us:>9.1f} {sw:>9.2f} {shown:>9}")
+    print(f"{label:<26} {name:<9} {o['ops_per_sec']:>9.0f} {o['p50_us']:>8} {o['p99_us']:>8} {errors:>6} {cpu_us:>9.1f} {sw:>9.2f} {shown:>9}")
     row = {"run": label, "op": name, "ops_per_sec": o["ops_per_sec"], "p50_us": o["p50_us"],
            "p99_us": o["p99_us"], "errors": errors, "server_cpu_us_per_op": round(cpu_us, 1),
            "switches_per_op": round(sw, 2),
@@ -185,8 +185,25 @@ scenario_keys() {
     done
 }
 
-printf '%-26s %-4s %9s %8s %8s %6s %9s %9s %9s\n' run op "ops/s" "p50 us" "p99 us" errors "cpu us/op" "switch/op" "row hit %" | tee "$results"
-for s in "${@:-pb sync http cluster keys}"; do
+scenario_datatypes() {
+    start_node n1 "$BASE"
+    local pb="127.0.0.1:$((BASE + 87))" admin="http://127.0.0.1:$((BASE + 98))" t
+    for t in counter set map hll gset; do
+        $R/rill admin --url "$admin" bucket-type create "bench_$t" "{\"props\":{\"datatype\":\"$t\"}}" > /dev/null
+        $R/rill admin --url "$admin" bucket-type activate "bench_$t" > /dev/null
+        # Every key exists before the measured runs and has had about ten
+        # updates (a set holds about ten of the 100 members drawn).
+        $R/rill-bench --pb "$pb" --keys 10000 --dt-type "bench_$t" --dt-members 100 \
+            --preload --ops 100000 --mix dt_update=1 > /dev/null
+        run "pb-1node-$t-update" --pb "$pb" --keys 10000 --dt-type "bench_$t" --dt-members 100 --mix dt_update=1
+    done
+    run "pb-1node-counter-fetch" --pb "$pb" --keys 10000 --dt-type bench_counter --mix dt_fetch=1
+    run "pb-1node-map-fetch" --pb "$pb" --keys 10000 --dt-type bench_map --mix dt_fetch=1
+    stop_nodes
+}
+
+printf '%-26s %-9s %9s %8s %8s %6s %9s %9s %9s\n' run op "ops/s" "p50 us" "p99 us" errors "cpu us/op" "switch/op" "row hit %" | tee "$results"
+for s in "${@:-pb sync http cluster keys datatypes}"; do
     for one in $s; do "scenario_$one"; done
 done
 echo

@@ -35,7 +35,8 @@ pub struct Args {
     #[arg(long)]
     pub ops: Option<u64>,
 
-    /// Operation weights: get, put, update (get + put with the fetched context), delete.
+    /// Operation weights: get, put, update (get + put with the fetched
+    /// context), delete, dt_update and dt_fetch (data types, in --dt-type).
     #[arg(long, default_value = "get=1,put=1")]
     pub mix: Mix,
 
@@ -67,6 +68,18 @@ pub struct Args {
     #[arg(long)]
     pub bucket_type: Option<String>,
 
+    /// Bucket type of dt_update and dt_fetch (default: --bucket-type). Its
+    /// `datatype` property picks the update: a counter +1; a set, gset or
+    /// hll gets one member added; a map gets its `hits` counter +1 and one
+    /// member added to its `members` set.
+    #[arg(long)]
+    pub dt_type: Option<String>,
+
+    /// How many distinct members data-type updates draw from (the text of a
+    /// number below this), which bounds a set's size.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub dt_members: u64,
+
     /// Read quorum: one, quorum, all, default or a number.
     #[arg(long)]
     pub r: Option<QuorumArg>,
@@ -96,6 +109,11 @@ pub struct Args {
 }
 
 impl Args {
+    /// The bucket type of data-type operations, if any was given.
+    pub fn dt_type(&self) -> Option<&str> {
+        self.dt_type.as_deref().or(self.bucket_type.as_deref())
+    }
+
     /// Run length: the given duration, or 10 s when neither limit is set.
     pub fn duration_secs(&self) -> Option<u64> {
         match (self.duration, self.ops) {
@@ -114,8 +132,10 @@ pub enum Op {
     /// Get, then put with the fetched context.
     Update,
     Delete,
-    /// CRDT update (`DtUpdateReq`): not supported yet.
+    /// Data type update (`DtUpdateReq`).
     DtUpdate,
+    /// Data type fetch (`DtFetchReq`).
+    DtFetch,
     /// Secondary index query: not supported yet.
     Index,
 }
@@ -128,13 +148,19 @@ impl Op {
             Op::Update => "update",
             Op::Delete => "delete",
             Op::DtUpdate => "dt_update",
+            Op::DtFetch => "dt_fetch",
             Op::Index => "index",
         }
     }
 
     /// Whether the bench can run this operation yet.
     pub fn is_supported(self) -> bool {
-        !matches!(self, Op::DtUpdate | Op::Index)
+        !matches!(self, Op::Index)
+    }
+
+    /// Whether this is an operation on a data type.
+    pub fn is_datatype(self) -> bool {
+        matches!(self, Op::DtUpdate | Op::DtFetch)
     }
 }
 
@@ -154,10 +180,12 @@ impl FromStr for Op {
             "update" => Op::Update,
             "delete" => Op::Delete,
             "dt_update" => Op::DtUpdate,
+            "dt_fetch" => Op::DtFetch,
             "index" => Op::Index,
             other => {
                 return Err(format!(
-                    "unknown operation `{other}` (expected get, put, update or delete)"
+                    "unknown operation `{other}` \
+                     (expected get, put, update, delete, dt_update or dt_fetch)"
                 ));
             }
         })
@@ -179,6 +207,11 @@ impl Mix {
             left -= u64::from(weight);
         }
         self.0.last().map(|&(op, _)| op).unwrap_or(Op::Get)
+    }
+
+    /// Whether an operation with a non-zero weight passes `test`.
+    pub fn has(&self, test: impl Fn(Op) -> bool) -> bool {
+        self.ops().into_iter().any(test)
     }
 
     /// The sum of the weights.
@@ -334,8 +367,9 @@ mod tests {
 
     #[test]
     fn mix_refuses_unsupported_and_unknown_operations() {
-        let err = "get=1,dt_update=1".parse::<Mix>().unwrap_err();
-        assert!(err.contains("`dt_update` is not supported yet"), "{err}");
+        let mix: Mix = "get=1,dt_update=2,dt_fetch=1".parse().unwrap();
+        assert_eq!(mix.ops(), vec![Op::Get, Op::DtUpdate, Op::DtFetch]);
+        assert!(mix.has(Op::is_datatype) && mix.has(|op| !op.is_datatype()));
         let err = "index=1".parse::<Mix>().unwrap_err();
         assert!(err.contains("`index` is not supported yet"), "{err}");
         assert!("scan=1".parse::<Mix>().is_err());

@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use crate::args::Args;
+use crate::args::{Args, Op};
 use crate::driver::Driver;
 
 fn main() -> ExitCode {
@@ -58,7 +58,7 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
     let started_unix_s = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let driver = Arc::new(Driver::from_args(&args).context("bad endpoint list")?);
+    let mut driver = Driver::from_args(&args).context("bad endpoint list")?;
     let nodes = if args.pb.is_empty() {
         &args.http
     } else {
@@ -68,6 +68,23 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
         .ping_all()
         .await
         .with_context(|| format!("cannot reach {}", nodes.join(", ")))?;
+    if args.mix.has(Op::is_datatype) {
+        let Some(dt_type) = args.dt_type() else {
+            bail!(
+                "dt_update and dt_fetch need --dt-type (or --bucket-type) naming a bucket type \
+                 with a datatype property"
+            );
+        };
+        let data_type = driver
+            .find_datatype(dt_type)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "rill-bench: data types in bucket type `{dt_type}` ({})",
+            data_type.name()
+        );
+    }
+    let driver = Arc::new(driver);
 
     let stop = Arc::new(AtomicBool::new(false));
     {

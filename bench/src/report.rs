@@ -44,6 +44,8 @@ pub fn settings(args: &Args) -> Value {
         "preload": args.preload,
         "bucket": args.bucket,
         "bucket_type": args.bucket_type,
+        "dt_type": args.dt_type(),
+        "dt_members": args.dt_members,
         "r": args.r.map(|q| q.to_string()),
         "w": args.w.map(|q| q.to_string()),
         "timeout_ms": args.timeout_ms,

@@ -41,7 +41,9 @@ pub struct Outcome {
     pub interrupted: bool,
 }
 
-/// Writes every key once, `workers` at a time, with a progress bar.
+/// Writes every key once, `workers` at a time, with a progress bar: a put
+/// when the mix has object operations, a data-type update when it has
+/// data-type ones (both when it has both).
 pub async fn preload(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) -> PreloadReport {
     let bar = ProgressBar::new(args.keys);
     bar.set_style(
@@ -63,7 +65,8 @@ pub async fn preload(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) ->
             values.clone(),
             stop.clone(),
         );
-        let (keys, bucket) = (args.keys, args.bucket.clone());
+        let (keys, bucket, members) = (args.keys, args.bucket.clone(), args.dt_members);
+        let writes = preload_ops(&args.mix);
         let mut rng = Rng::new(args.seed.wrapping_add(u64::from(worker)).wrapping_mul(31));
         tasks.spawn(async move {
             loop {
@@ -71,10 +74,13 @@ pub async fn preload(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) ->
                 if i >= keys || stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let value = values.next(&mut rng);
-                if let Err(e) = driver.run(Op::Put, &bucket, &key_name(i), value).await {
-                    let mut errors = errors.lock().unwrap_or_else(|e| e.into_inner());
-                    *errors.entry(e.kind().to_string()).or_default() += 1;
+                for &op in &writes {
+                    let value = values.next(&mut rng);
+                    let member = rng.below(members);
+                    if let Err(e) = driver.run(op, &bucket, &key_name(i), value, member).await {
+                        let mut errors = errors.lock().unwrap_or_else(|e| e.into_inner());
+                        *errors.entry(e.kind().to_string()).or_default() += 1;
+                    }
                 }
                 bar.inc(1);
             }
@@ -88,6 +94,18 @@ pub async fn preload(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) ->
         elapsed_s: started.elapsed().as_secs_f64(),
         errors,
     }
+}
+
+/// The writes a preload makes of each key for `mix`.
+fn preload_ops(mix: &crate::args::Mix) -> Vec<Op> {
+    let mut ops = Vec::new();
+    if mix.has(|op| !op.is_datatype()) {
+        ops.push(Op::Put);
+    }
+    if mix.has(Op::is_datatype) {
+        ops.push(Op::DtUpdate);
+    }
+    ops
 }
 
 /// The timed run.
@@ -116,7 +134,7 @@ pub async fn timed(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) -> O
             stop.clone(),
             args.mix.clone(),
         );
-        let (limit, bucket) = (args.ops, args.bucket.clone());
+        let (limit, bucket, members) = (args.ops, args.bucket.clone(), args.dt_members);
         let mut rng = Rng::new(args.seed ^ (u64::from(worker) + 1).wrapping_mul(0x9E37_79B9));
         workers.spawn(async move {
             let mut pace = per_worker_period.map(|period| {
@@ -151,8 +169,14 @@ pub async fn timed(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) -> O
                 let op = mix.pick(rng.below(total_weight));
                 let key = key_name(keygen.next(&mut rng));
                 let value = values.next(&mut rng);
+                // Drawn for data types only, so object runs keep their keys.
+                let member = if op.is_datatype() {
+                    rng.below(members)
+                } else {
+                    0
+                };
                 let sent = Instant::now();
-                let result = driver.run(op, &bucket, &key, value).await;
+                let result = driver.run(op, &bucket, &key, value, member).await;
                 let micros = sent.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
                 match result {
                     Ok(()) => recorder.record_ok(op, micros),
