@@ -170,7 +170,10 @@ impl KvService {
                 }
                 open_vnode(p).map_err(|e| e.to_string())
             },
-            cfg.vnode.clone(),
+            rill_core::vnode::VnodeConfig {
+                ring_size: cfg.ring_size,
+                ..cfg.vnode.clone()
+            },
         );
         for p in partitions {
             manager.ensure_started(p);

@@ -85,14 +85,26 @@ impl<V: Vnode> VnodeManager<V> {
 
     /// Send a command to the vnode for `partition`; never blocks.
     pub fn send(&self, partition: PartitionId, cmd: V::Command) -> Result<()> {
+        self.try_send(partition, cmd).map_err(|(e, _)| e)
+    }
+
+    /// Like [`VnodeManager::send`], handing the command back when it could
+    /// not be queued (no such vnode, or its mailbox is full).
+    pub fn try_send(
+        &self,
+        partition: PartitionId,
+        cmd: V::Command,
+    ) -> std::result::Result<(), (CoreError, V::Command)> {
         let handle = self
             .running
             .read()
             .expect("vnode table lock")
             .get(&partition)
-            .cloned()
-            .ok_or(CoreError::VnodeNotRunning(partition))?;
-        handle.send(cmd)
+            .cloned();
+        match handle {
+            Some(handle) => handle.try_send(cmd),
+            None => Err((CoreError::VnodeNotRunning(partition), cmd)),
+        }
     }
 
     /// Stops the vnode of `partition` (after it drained its mailbox).
@@ -290,7 +302,19 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(50));
         let (tx, rx) = mpsc::channel();
         m.send(0, Cmd::Add(1, tx.clone())).unwrap();
-        assert_eq!(m.send(0, Cmd::Add(1, tx)).unwrap_err(), CoreError::Overload);
+        assert_eq!(
+            m.send(0, Cmd::Add(1, tx.clone())).unwrap_err(),
+            CoreError::Overload
+        );
+        // try_send hands the refused command back, to be answered.
+        match m.try_send(0, Cmd::Add(40, tx.clone())) {
+            Err((CoreError::Overload, Cmd::Add(40, _))) => {}
+            _ => panic!("the refused command comes back"),
+        }
+        match m.try_send(9, Cmd::Add(41, tx)) {
+            Err((CoreError::VnodeNotRunning(9), Cmd::Add(41, _))) => {}
+            _ => panic!("the refused command comes back"),
+        }
         unblock.send(()).unwrap();
         assert_eq!(rx.recv().unwrap(), (0, 1));
     }

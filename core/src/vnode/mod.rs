@@ -43,6 +43,9 @@ pub struct VnodeConfig {
     pub tick_interval: Duration,
     /// Worker threads the vnodes run on; 0: two per core.
     pub workers: usize,
+    /// The ring's partition count: each worker runs one contiguous range
+    /// of partitions (0: partitions are dealt out in turn).
+    pub ring_size: u32,
 }
 
 impl Default for VnodeConfig {
@@ -51,6 +54,7 @@ impl Default for VnodeConfig {
             mailbox: 10_000,
             tick_interval: Duration::from_millis(500),
             workers: 0,
+            ring_size: 0,
         }
     }
 }

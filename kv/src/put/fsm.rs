@@ -1,7 +1,8 @@
 //! The put coordinator (riak_kv_put_fsm): validate quorums, let the first
 //! local vnode of the preference list coordinate (it becomes the write's
-//! actor), replicate its result to the other replicas, and answer once
-//! `PutCore` has enough acknowledgements.
+//! actor), replicate its result to the other replicas (or let that vnode
+//! send it to them, when all are local), and answer once `PutCore` has
+//! enough acknowledgements.
 
 use super::core::PutCore;
 use crate::bucket::{BucketProps, Quorum};
@@ -12,11 +13,13 @@ use crate::object::{Content, Metadata, RiakObject, VClock, new_vtag};
 use crate::remote;
 use crate::request::{BucketKey, GetOptions, NewContent, PutOptions, PutRequest, PutResult};
 use crate::service::Inner;
-use crate::vnode::{KvCommand, PutOp};
+use crate::vnode::{Early, KvCommand, PutOp, Reply};
+use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use rill_core::apl::PrefEntry;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -110,10 +113,13 @@ pub(crate) fn coordinate(props: &BucketProps, context: VClock, content: Content)
 /// this node get it at once: the store commits writes in the order they
 /// are queued, so no local replica holds the write before the coordinator
 /// does, and the two commits overlap instead of following each other.
-/// Replicas on other nodes get it only once the coordinator's copy is
-/// stored, so that a crash of this node cannot leave another node holding
-/// a write (and its dot) that this node lost. The write fails if the
-/// coordinator's own store fails, as when it came first.
+/// When every replica is on this node and running, the coordinating vnode
+/// sends them the object itself (`Early::Replicate`), which spares waking
+/// this task and, as a preference list's vnodes mostly share a worker,
+/// any thread at all. Replicas on other nodes get the object only once the
+/// coordinator's copy is stored, so that a crash of this node cannot leave
+/// another node holding a write (and its dot) that this node lost. The
+/// write fails if the coordinator's own store fails, as when it came first.
 pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> Result<RiakObject> {
     let deadline = Instant::now() + w.timeout;
     let key = keys::object_key(&w.bk)?;
@@ -139,78 +145,159 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
         .position(|e| &e.node == here)
         .ok_or_else(|| KvError::Storage("no local vnode in the preference list".into()))?;
     let coord = preflist[coord_idx].clone();
-    let all_local = preflist.iter().all(|e| &e.node == here);
-    let op = w.op;
-    let k = key.clone();
-    let (early_tx, early_rx) = tokio::sync::oneshot::channel();
-    let early_tx = all_local.then_some(early_tx);
-    let committed = {
-        let (inner, coord) = (inner.clone(), coord.clone());
+    let replicas: Vec<PrefEntry> = (preflist.iter().enumerate())
+        .filter(|(i, _)| *i != coord_idx)
+        .map(|(_, e)| e.clone())
+        .collect();
+    let all_local = replicas.iter().all(|e| &e.node == here);
+    let direct = all_local
+        && replicas
+            .iter()
+            .all(|e| inner.vnodes.is_running(e.partition));
+
+    let mut pending: FuturesUnordered<BoxFuture<'static, Event>> = FuturesUnordered::new();
+    let early = if direct {
+        let (early, replies) = direct_replication(inner, props, &key, &replicas);
+        pending.extend(replies);
+        Some(early)
+    } else if all_local {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        pending.push(rx.map(|r| Event::Early(r.ok())).boxed());
+        Some(Early::Return(tx))
+    } else {
+        None
+    };
+    let (op, k, node) = (w.op, key.clone(), (inner.clone(), coord.clone()));
+    pending.push(
         async move {
             let make = move |reply| KvCommand::Put {
                 key: k,
                 op,
                 reply,
-                early: early_tx,
+                early,
             };
-            inner.call(&coord, make).await
+            Event::Coord(node.0.call(&node.1, make).await)
         }
-    };
-    let mut committed = Box::pin(tokio::time::timeout_at(deadline, committed));
-    // The object to replicate, and whether the coordinator has committed it.
-    let (stored, coord_done) = tokio::select! {
-        biased;
-        Ok(early) = early_rx => (early, false),
-        r = &mut committed => (r.map_err(|_| KvError::Timeout)??, true),
-    };
+        .boxed(),
+    );
+
     let mut core = PutCore::new(preflist.len() as u32, primaries, q.w, q.dw, q.pw);
-    let mut pending: FuturesUnordered<_> = preflist
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != coord_idx)
-        .map(|(_, e)| replicate(inner, props, e.clone(), key.clone(), &stored).boxed())
-        .collect();
-    let primary = coord.primary;
-    let mut coord_pending = !coord_done;
-    if coord_done {
-        core.add(primary, Ok(()));
-    } else {
-        pending.push(
-            async move {
-                let r = match committed.await {
-                    Ok(r) => r.map(|_| ()),
-                    Err(_) => Err(KvError::Timeout),
-                };
-                (primary, r, true)
-            }
-            .boxed(),
-        );
-    }
-    while !core.enough() || coord_pending {
-        match tokio::time::timeout_at(deadline, pending.next()).await {
-            Ok(Some((_, Err(e), true))) => return Err(e),
-            Ok(Some((primary, r, is_coord))) => {
-                coord_pending &= !is_coord;
-                core.add(primary, r);
-            }
+    // Replicas still to be sent the object by this task (none when the
+    // coordinating vnode sends it), and the coordinator's stored object.
+    let mut unsent: Vec<PrefEntry> = if direct { Vec::new() } else { replicas };
+    let mut stored: Option<RiakObject> = None;
+    while !core.enough() || stored.is_none() {
+        let event = match tokio::time::timeout_at(deadline, pending.next()).await {
+            Ok(Some(event)) => event,
             Ok(None) => break,
             Err(_) => return Err(KvError::Timeout),
+        };
+        match event {
+            Event::Coord(Err(e)) => return Err(e),
+            Event::Coord(Ok(obj)) => {
+                core.add(coord.primary, Ok(()));
+                for e in unsent.drain(..) {
+                    pending.push(replicate(inner, props, e, key.clone(), &obj).boxed());
+                }
+                stored = Some(obj);
+            }
+            Event::Early(Some(obj)) => {
+                for e in unsent.drain(..) {
+                    pending.push(replicate(inner, props, e, key.clone(), &obj).boxed());
+                }
+            }
+            Event::Early(None) => {}
+            Event::Replica(primary, r) => core.add(primary, r),
+            Event::Unsent(e) => match &stored {
+                Some(obj) => pending.push(replicate(inner, props, e, key.clone(), obj).boxed()),
+                None => unsent.push(e),
+            },
         }
     }
     // Remaining replicas finish on their own; their replies are not needed.
     tokio::spawn(async move { while pending.next().await.is_some() {} });
+    let stored = stored.ok_or_else(|| KvError::Storage("the coordinator did not answer".into()))?;
     core.response().map(|()| stored)
 }
 
-/// Sends `stored` to the replica `entry`; the third field says whether the
-/// reply is the coordinator's (never, here).
+/// What the put coordinator hears while a write is under way.
+enum Event {
+    /// The coordinating vnode's answer: the object it stored.
+    Coord(Result<RiakObject>),
+    /// The object handed over early (`None`: the vnode answered first).
+    Early(Option<RiakObject>),
+    /// A replica's answer; the flag says whether it is a primary.
+    Replica(bool, Result<()>),
+    /// A replica the coordinating vnode never sent the object to (it did
+    /// not write): this task sends it the stored object instead.
+    Unsent(PrefEntry),
+}
+
+/// The hand-over by which the coordinating vnode sends the object it
+/// stores to the local `replicas` itself, and the replicas' answers. A
+/// replica whose command cannot be queued (a full mailbox) is answered
+/// with the error at once; if the vnode never writes, every replica
+/// reports `Event::Unsent`.
+fn direct_replication(
+    inner: &Arc<Inner>,
+    props: &BucketProps,
+    key: &[u8],
+    replicas: &[PrefEntry],
+) -> (Early, Vec<BoxFuture<'static, Event>>) {
+    let sent = Arc::new(AtomicBool::new(false));
+    let mut replies = Vec::with_capacity(replicas.len());
+    let mut answers = Vec::with_capacity(replicas.len());
+    for entry in replicas {
+        let (reply, rx) = Reply::channel();
+        replies.push((entry.partition, reply));
+        let (sent, entry) = (sent.clone(), entry.clone());
+        answers.push(
+            async move {
+                match rx.await {
+                    Ok(r) => Event::Replica(entry.primary, r.map(drop)),
+                    Err(_) if !sent.load(Ordering::Acquire) => Event::Unsent(entry),
+                    Err(_) => Event::Replica(entry.primary, Err(KvError::ShuttingDown)),
+                }
+            }
+            .boxed(),
+        );
+    }
+    let (inner, key) = (inner.clone(), key.to_vec());
+    let (allow_mult, last_write_wins) = (props.allow_mult, props.last_write_wins);
+    let send = move |obj: &RiakObject| {
+        sent.store(true, Ordering::Release);
+        for (partition, reply) in replies {
+            let cmd = KvCommand::Put {
+                key: key.clone(),
+                op: PutOp::Replicate {
+                    object: Box::new(obj.clone()),
+                    allow_mult,
+                    last_write_wins,
+                },
+                reply,
+                early: None,
+            };
+            if let Err((e, cmd)) = inner.vnodes.try_send(partition, cmd) {
+                if e == rill_core::CoreError::Overload {
+                    inner.stats.overloads.incr();
+                }
+                if let KvCommand::Put { reply, .. } = cmd {
+                    reply.send(Err(e.into()));
+                }
+            }
+        }
+    };
+    (Early::Replicate(Box::new(send)), answers)
+}
+
+/// Sends `stored` to the replica `entry`.
 fn replicate(
     inner: &Arc<Inner>,
     props: &BucketProps,
     entry: PrefEntry,
     key: Vec<u8>,
     stored: &RiakObject,
-) -> impl Future<Output = (bool, Result<()>, bool)> + Send + 'static {
+) -> impl Future<Output = Event> + Send + 'static {
     let op = PutOp::Replicate {
         object: Box::new(stored.clone()),
         allow_mult: props.allow_mult,
@@ -226,7 +313,7 @@ fn replicate(
                 early: None,
             })
             .await;
-        (entry.primary, r.map(|_| ()), false)
+        Event::Replica(entry.primary, r.map(|_| ()))
     }
 }
 

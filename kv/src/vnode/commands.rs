@@ -34,11 +34,28 @@ impl<T> Reply<T> {
     }
 }
 
-/// Where a coordinating vnode sends the object it is about to store, once
-/// the write is queued for the store and before it is committed: the
-/// coordinator may replicate it to the other local vnodes at once (see
-/// `put::fsm::write`). Dropped unsent when the vnode answers first.
-pub type Early = oneshot::Sender<RiakObject>;
+/// What a coordinating vnode does with the object it is about to store,
+/// once the write is queued for the store and before it is committed (see
+/// `put::fsm::write`). Dropped unused when the vnode answers without
+/// writing (an unchanged object, an error, a handoff in progress).
+pub enum Early {
+    /// Hand it to the put coordinator, which replicates it.
+    Return(oneshot::Sender<RiakObject>),
+    /// Send it to the other replicas from here: every one is on this node,
+    /// and the vnode's worker queues their commands without waking anyone.
+    Replicate(Box<dyn FnOnce(&RiakObject) + Send>),
+}
+
+impl Early {
+    pub(crate) fn hand_over(self, obj: RiakObject) {
+        match self {
+            Early::Return(tx) => {
+                let _ = tx.send(obj);
+            }
+            Early::Replicate(send) => send(&obj),
+        }
+    }
+}
 
 // Commands are moved once, into a mailbox; boxing would cost an allocation.
 #[allow(clippy::large_enum_variant)]

@@ -64,7 +64,7 @@ fn coordinate(
             last_write_wins: false,
         },
         reply,
-        early: Some(early),
+        early: Some(Early::Return(early)),
     });
     (early_rx.try_recv().ok(), rx.try_recv().expect("answered"))
 }
@@ -110,4 +110,44 @@ fn a_failed_write_is_not_acknowledged_and_the_next_one_has_a_new_actor() {
     // The new actor is the vnode's from now on, across a restart.
     drop(vnode);
     assert_eq!(open(store).actor(), renewed);
+}
+
+/// A coordinated put whose hand-over is `Early::Replicate`: what the
+/// hand-over saw (once per call) and the vnode's answer.
+fn coordinate_replicating(
+    vnode: &mut KvVnode,
+    value: &[u8],
+) -> (Vec<RiakObject>, Result<RiakObject>) {
+    let (reply, mut rx) = Reply::channel();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    vnode.handle_command(KvCommand::Put {
+        key: b"k".to_vec(),
+        op: PutOp::Coordinate {
+            context: VClock::new(),
+            content: Content::new(value.to_vec(), Metadata::default()),
+            allow_mult: true,
+            last_write_wins: false,
+        },
+        reply,
+        early: Some(Early::Replicate(Box::new(move |obj| {
+            log.lock().unwrap().push(obj.clone())
+        }))),
+    });
+    let seen = seen.lock().unwrap().clone();
+    (seen, rx.try_recv().expect("answered"))
+}
+
+#[test]
+fn the_vnode_replicates_once_what_it_stores_and_nothing_it_refused() {
+    let mut vnode = open(rill_storage::memory().store("kv.0").unwrap());
+    let (seen, stored) = coordinate_replicating(&mut vnode, b"v1");
+    assert_eq!(seen, vec![stored.unwrap()]);
+    // Blind writes pile up siblings until the vnode refuses one: that
+    // write is stored nowhere, so nothing is sent to the replicas.
+    let refused = (0..200)
+        .map(|i| coordinate_replicating(&mut vnode, format!("v{i}").as_bytes()))
+        .find(|(_, r)| r.is_err())
+        .expect("the sibling limit refuses a write");
+    assert!(refused.0.is_empty(), "a refused write was replicated");
 }

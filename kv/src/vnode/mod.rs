@@ -118,7 +118,7 @@ impl KvVnode {
             }
             return handoff.forward(key, obj, reply);
         }
-        let early = early.map(|tx| (tx, obj.clone()));
+        let handed = early.map(|e| (e, obj.clone()));
         let stale = self.actor_stale.clone();
         self.store.put_then(
             key,
@@ -133,8 +133,8 @@ impl KvVnode {
         // After the write is queued: the store applies writes in the order
         // they are queued, so a local replica's copy is never stored before
         // this one.
-        if let Some((tx, obj)) = early {
-            let _ = tx.send(obj);
+        if let Some((early, obj)) = handed {
+            early.hand_over(obj);
         }
     }
 
