@@ -181,6 +181,7 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
         .boxed(),
     );
 
+    let merge = Merge::of(props);
     let mut core = PutCore::new(preflist.len() as u32, primaries, q.w, q.dw, q.pw);
     // Replicas still to be sent the object by this task (none when the
     // coordinating vnode sends it), and the coordinator's stored object.
@@ -197,26 +198,34 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
             Event::Coord(Ok(obj)) => {
                 core.add(coord.primary, Ok(()));
                 for e in unsent.drain(..) {
-                    pending.push(replicate(inner, props, e, key.clone(), &obj).boxed());
+                    pending.push(replicate(inner, merge, e, key.clone(), &obj).boxed());
                 }
                 stored = Some(obj);
             }
             Event::Early(Some(obj)) => {
                 for e in unsent.drain(..) {
-                    pending.push(replicate(inner, props, e, key.clone(), &obj).boxed());
+                    pending.push(replicate(inner, merge, e, key.clone(), &obj).boxed());
                 }
             }
             Event::Early(None) => {}
             Event::Replica(primary, r) => core.add(primary, r),
             Event::Unsent(e) => match &stored {
-                Some(obj) => pending.push(replicate(inner, props, e, key.clone(), obj).boxed()),
+                Some(obj) => pending.push(replicate(inner, merge, e, key.clone(), obj).boxed()),
                 None => unsent.push(e),
             },
         }
     }
-    // Remaining replicas finish on their own; their replies are not needed.
-    tokio::spawn(async move { while pending.next().await.is_some() {} });
     let stored = stored.ok_or_else(|| KvError::Storage("the coordinator did not answer".into()))?;
+    // Remaining replicas finish on their own; their replies are not needed,
+    // but one the coordinating vnode never sent the object to still gets it.
+    let (inner, obj) = (inner.clone(), stored.clone());
+    tokio::spawn(async move {
+        while let Some(event) = pending.next().await {
+            if let Event::Unsent(e) = event {
+                pending.push(replicate(&inner, merge, e, key.clone(), &obj).boxed());
+            }
+        }
+    });
     core.response().map(|()| stored)
 }
 
@@ -262,18 +271,13 @@ fn direct_replication(
             .boxed(),
         );
     }
-    let (inner, key) = (inner.clone(), key.to_vec());
-    let (allow_mult, last_write_wins) = (props.allow_mult, props.last_write_wins);
+    let (inner, key, merge) = (inner.clone(), key.to_vec(), Merge::of(props));
     let send = move |obj: &RiakObject| {
         sent.store(true, Ordering::Release);
         for (partition, reply) in replies {
             let cmd = KvCommand::Put {
                 key: key.clone(),
-                op: PutOp::Replicate {
-                    object: Box::new(obj.clone()),
-                    allow_mult,
-                    last_write_wins,
-                },
+                op: merge.op(obj),
                 reply,
                 early: None,
             };
@@ -290,19 +294,39 @@ fn direct_replication(
     (Early::Replicate(Box::new(send)), answers)
 }
 
+/// How a replica merges a replicated object: the bucket's flags.
+#[derive(Clone, Copy)]
+struct Merge {
+    allow_mult: bool,
+    last_write_wins: bool,
+}
+
+impl Merge {
+    fn of(props: &BucketProps) -> Merge {
+        Merge {
+            allow_mult: props.allow_mult,
+            last_write_wins: props.last_write_wins,
+        }
+    }
+
+    fn op(self, stored: &RiakObject) -> PutOp {
+        PutOp::Replicate {
+            object: Box::new(stored.clone()),
+            allow_mult: self.allow_mult,
+            last_write_wins: self.last_write_wins,
+        }
+    }
+}
+
 /// Sends `stored` to the replica `entry`.
 fn replicate(
     inner: &Arc<Inner>,
-    props: &BucketProps,
+    merge: Merge,
     entry: PrefEntry,
     key: Vec<u8>,
     stored: &RiakObject,
 ) -> impl Future<Output = Event> + Send + 'static {
-    let op = PutOp::Replicate {
-        object: Box::new(stored.clone()),
-        allow_mult: props.allow_mult,
-        last_write_wins: props.last_write_wins,
-    };
+    let op = merge.op(stored);
     let inner = inner.clone();
     async move {
         let r = inner
@@ -487,6 +511,68 @@ pub(crate) async fn execute(inner: &Arc<Inner>, req: PutRequest) -> Result<PutRe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::NewContent;
+    use crate::vnode::Forwarder;
+    use crate::{KvConfig, KvService};
+
+    /// The object each replica of `bk` holds, in preference-list order.
+    async fn replicas(inner: &Arc<Inner>, bk: &BucketKey) -> Vec<Option<RiakObject>> {
+        let key = keys::object_key(bk).unwrap();
+        let mut out = Vec::new();
+        for e in get_fsm::preflist(inner, bk, 3, true) {
+            let key = key.clone();
+            let got = inner.call(&e, |reply| KvCommand::Get { key, reply }).await;
+            out.push(got.unwrap());
+        }
+        out
+    }
+
+    /// A coordinating vnode in a handoff forwards its write instead of
+    /// handing it to the replicas itself; a put acknowledged by it alone
+    /// (w=1) must still reach the other replicas.
+    #[tokio::test]
+    async fn replicas_get_a_write_the_coordinating_vnode_did_not_send_them() {
+        let kv = KvService::open(KvConfig::default(), rill_storage::memory()).unwrap();
+        let inner = kv.inner.clone();
+        let bk = BucketKey::new(b"default", b"b", b"k");
+        let coord = get_fsm::preflist(&inner, &bk, 3, true)[0].clone();
+        let forward = Forwarder {
+            send: Arc::new(|_key, _obj, done: Box<dyn FnOnce(bool) + Send>| done(true)),
+        };
+        inner
+            .vnodes
+            .send(coord.partition, KvCommand::HandoffStart { forward })
+            .unwrap();
+        let req = PutRequest {
+            bucket_type: b"default".to_vec(),
+            bucket: b"b".to_vec(),
+            key: Some(b"k".to_vec()),
+            context: None,
+            content: NewContent {
+                value: b"v".to_vec(),
+                ..NewContent::default()
+            },
+            options: PutOptions {
+                w: Some(Quorum::One),
+                dw: Some(Quorum::One),
+                ..PutOptions::default()
+            },
+        };
+        kv.put(req).await.unwrap();
+        let mut held = Vec::new();
+        for _ in 0..200 {
+            held = replicas(&inner, &bk).await;
+            if held.iter().all(Option::is_some) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            held.iter()
+                .all(|o| o.as_ref().map(|o| o.siblings[0].value.as_slice()) == Some(b"v")),
+            "every replica holds the write: {held:?}"
+        );
+    }
 
     #[test]
     fn generated_keys_are_base62_and_distinct() {
