@@ -150,23 +150,17 @@ impl HttpClient {
         query: &[(&str, Option<Quorum>)],
     ) -> String {
         let btype = opts.bucket_type.as_deref().unwrap_or("default");
-        let mut url = format!(
-            "http://{node}/types/{}/buckets/{}/keys/{}",
-            utf8_percent_encode(btype, SEGMENT),
-            utf8_percent_encode(bucket, SEGMENT),
-            utf8_percent_encode(key, SEGMENT),
-        );
-        let mut sep = '?';
-        for (name, q) in query {
-            if let Some(q) = q {
-                url.push(sep);
-                url.push_str(name);
-                url.push('=');
-                url.push_str(&quorum_text(*q));
-                sep = '&';
-            }
-        }
-        url
+        let pairs: Vec<(&str, Option<String>)> = query
+            .iter()
+            .map(|&(name, q)| (name, q.map(quorum_text)))
+            .collect();
+        format!(
+            "http://{node}/types/{}/buckets/{}/keys/{}{}",
+            segment(btype),
+            segment(bucket),
+            segment(key),
+            query_string(&pairs),
+        )
     }
 
     /// Sends a request and reads the whole reply.

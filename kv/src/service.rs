@@ -486,13 +486,29 @@ impl Inner {
         if !self.vnodes.is_running(entry.partition) {
             self.start_vnode(entry.partition).await?;
         }
-        if let Err(e) = self.vnodes.send(entry.partition, make(reply)) {
+        if let Err((e, _)) = self.send_local(entry.partition, make(reply)) {
+            return Err(e);
+        }
+        rx.await.map_err(|_| KvError::ShuttingDown)?
+    }
+
+    /// Queues a command for this node's vnode of `partition` without
+    /// waiting (callable from a vnode's worker); a refused command comes
+    /// back with the reason, a full mailbox counted as a dropped request.
+    // The refused command comes back as it was moved in (commands are not
+    // boxed on the hot path, see `KvCommand`).
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn send_local(
+        &self,
+        partition: PartitionId,
+        cmd: KvCommand,
+    ) -> std::result::Result<(), (KvError, KvCommand)> {
+        self.vnodes.try_send(partition, cmd).map_err(|(e, cmd)| {
             if e == rill_core::CoreError::Overload {
                 self.stats.overloads.incr();
             }
-            return Err(e.into());
-        }
-        rx.await.map_err(|_| KvError::ShuttingDown)?
+            (e.into(), cmd)
+        })
     }
 
     /// Starts this node's vnode for `p` (opening its store blocks, so off

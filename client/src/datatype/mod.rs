@@ -189,6 +189,12 @@ fn to_bytes(members: Vec<Vec<u8>>) -> Vec<Bytes> {
     members.into_iter().map(Bytes::from).collect()
 }
 
+fn counter_op(increment: i64) -> wire::CounterOp {
+    wire::CounterOp {
+        increment: Some(increment),
+    }
+}
+
 fn set_op(adds: &[Bytes], removes: &[Bytes]) -> wire::SetOp {
     wire::SetOp {
         adds: to_vecs(adds),
@@ -213,9 +219,7 @@ impl DtUpdate {
         let mut op = wire::DtOp::default();
         match self {
             DtUpdate::Counter(n) => {
-                op.counter_op = Some(wire::CounterOp {
-                    increment: Some(*n),
-                });
+                op.counter_op = Some(counter_op(*n));
             }
             DtUpdate::Set { adds, removes } => op.set_op = Some(set_op(adds, removes)),
             DtUpdate::Map(m) => op.map_op = Some(m.to_wire()),
@@ -254,9 +258,7 @@ fn field_update_to_wire(name: &Bytes, op: &FieldUpdate) -> wire::MapUpdate {
     };
     match op {
         FieldUpdate::Counter(n) => {
-            update.counter_op = Some(wire::CounterOp {
-                increment: Some(*n),
-            });
+            update.counter_op = Some(counter_op(*n));
         }
         FieldUpdate::Set { adds, removes } => update.set_op = Some(set_op(adds, removes)),
         FieldUpdate::Register(v) => update.register_op = Some(v.to_vec()),

@@ -167,7 +167,7 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
     } else {
         None
     };
-    let (op, k, node) = (w.op, key.clone(), (inner.clone(), coord.clone()));
+    let (op, k, at, via) = (w.op, key.clone(), coord.clone(), inner.clone());
     pending.push(
         async move {
             let make = move |reply| KvCommand::Put {
@@ -176,7 +176,7 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
                 reply,
                 early,
             };
-            Event::Coord(node.0.call(&node.1, make).await)
+            Event::Coord(via.call(&at, make).await)
         }
         .boxed(),
     );
@@ -197,20 +197,16 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
             Event::Coord(Err(e)) => return Err(e),
             Event::Coord(Ok(obj)) => {
                 core.add(coord.primary, Ok(()));
-                for e in unsent.drain(..) {
-                    pending.push(replicate(inner, merge, e, key.clone(), &obj).boxed());
-                }
+                pending.extend(replicate_all(inner, merge, unsent.drain(..), &key, &obj));
                 stored = Some(obj);
             }
             Event::Early(Some(obj)) => {
-                for e in unsent.drain(..) {
-                    pending.push(replicate(inner, merge, e, key.clone(), &obj).boxed());
-                }
+                pending.extend(replicate_all(inner, merge, unsent.drain(..), &key, &obj));
             }
             Event::Early(None) => {}
             Event::Replica(primary, r) => core.add(primary, r),
             Event::Unsent(e) => match &stored {
-                Some(obj) => pending.push(replicate(inner, merge, e, key.clone(), obj).boxed()),
+                Some(obj) => pending.extend(replicate_all(inner, merge, [e], &key, obj)),
                 None => unsent.push(e),
             },
         }
@@ -222,7 +218,7 @@ pub(crate) async fn write(inner: &Arc<Inner>, props: &BucketProps, w: Write) -> 
     tokio::spawn(async move {
         while let Some(event) = pending.next().await {
             if let Event::Unsent(e) = event {
-                pending.push(replicate(&inner, merge, e, key.clone(), &obj).boxed());
+                pending.extend(replicate_all(&inner, merge, [e], &key, &obj));
             }
         }
     });
@@ -281,13 +277,8 @@ fn direct_replication(
                 reply,
                 early: None,
             };
-            if let Err((e, cmd)) = inner.vnodes.try_send(partition, cmd) {
-                if e == rill_core::CoreError::Overload {
-                    inner.stats.overloads.incr();
-                }
-                if let KvCommand::Put { reply, .. } = cmd {
-                    reply.send(Err(e.into()));
-                }
+            if let Err((e, KvCommand::Put { reply, .. })) = inner.send_local(partition, cmd) {
+                reply.send(Err(e));
             }
         }
     };
@@ -316,6 +307,19 @@ impl Merge {
             last_write_wins: self.last_write_wins,
         }
     }
+}
+
+/// Sends `stored` to each of `entries`: their answers, to await.
+fn replicate_all(
+    inner: &Arc<Inner>,
+    merge: Merge,
+    entries: impl IntoIterator<Item = PrefEntry>,
+    key: &[u8],
+    stored: &RiakObject,
+) -> Vec<BoxFuture<'static, Event>> {
+    (entries.into_iter())
+        .map(|e| replicate(inner, merge, e, key.to_vec(), stored).boxed())
+        .collect()
 }
 
 /// Sends `stored` to the replica `entry`.
