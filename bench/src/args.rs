@@ -52,7 +52,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = KeyGenKind::Uniform)]
     pub keygen: KeyGenKind,
 
-    /// Target total operations per second, spread evenly over the workers.
+    /// Offered load in operations per second, over all workers: each worker
+    /// sends at random (Poisson) times at its share of the rate, and a
+    /// request sent late because its worker was busy counts its latency
+    /// from when it was due.
     #[arg(long)]
     pub rate: Option<f64>,
 

@@ -6,6 +6,7 @@
 mod args;
 mod driver;
 mod keygen;
+mod pace;
 mod report;
 mod run;
 mod stats;

@@ -3,8 +3,9 @@
 //! and a reporter draining the windows once a second into a time series and
 //! a progress line on stderr.
 //!
-//! Latency is measured per request from send to reply (not from a schedule
-//! slot), so with `--rate` a stalled server shows as lower throughput.
+//! Latency is measured per request from send to reply; with `--rate`, from
+//! when the request was due if its worker was still busy then (see
+//! `crate::pace`), so a stalled server shows as queueing delay.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use tokio::time::MissedTickBehavior;
 use crate::args::{Args, Op};
 use crate::driver::Driver;
 use crate::keygen::{KeyGen, Rng, Values, key_name};
+use crate::pace::Schedule;
 use crate::stats::{OpStats, Recorder, TimePoint};
 
 /// What the preload did.
@@ -119,9 +121,7 @@ pub async fn timed(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) -> O
     let deadline = args
         .duration_secs()
         .map(|s| tokio::time::Instant::from_std(started) + Duration::from_secs(s));
-    let per_worker_period = args
-        .rate
-        .map(|rate| Duration::from_secs_f64(f64::from(args.workers) / rate));
+    let per_worker_rate = args.rate.map(|rate| rate / f64::from(args.workers));
 
     let mut workers = JoinSet::new();
     for worker in 0..args.workers {
@@ -136,27 +136,26 @@ pub async fn timed(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) -> O
         );
         let (limit, bucket, members) = (args.ops, args.bucket.clone(), args.dt_members);
         let mut rng = Rng::new(args.seed ^ (u64::from(worker) + 1).wrapping_mul(0x9E37_79B9));
+        let schedule_seed = args.seed ^ (u64::from(worker) + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
         workers.spawn(async move {
-            let mut pace = per_worker_period.map(|period| {
-                let mut iv = tokio::time::interval(period);
-                iv.set_missed_tick_behavior(MissedTickBehavior::Skip);
-                iv
-            });
+            let mut pace =
+                per_worker_rate.map(|rate| Schedule::new(Instant::now(), rate, schedule_seed));
             let total_weight = mix.total();
             loop {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                if let Some(pace) = pace.as_mut() {
-                    match deadline {
-                        Some(d) => {
-                            tokio::select! {
-                                _ = pace.tick() => {}
-                                _ = tokio::time::sleep_until(d) => break,
+                let mut waited = false;
+                if let Some(pace) = &pace {
+                    let due = tokio::time::Instant::from_std(pace.due());
+                    if due > tokio::time::Instant::now() {
+                        waited = true;
+                        match deadline {
+                            Some(d) if d < due => {
+                                tokio::time::sleep_until(d).await;
+                                break;
                             }
-                        }
-                        None => {
-                            pace.tick().await;
+                            _ => tokio::time::sleep_until(due).await,
                         }
                     }
                 }
@@ -175,7 +174,8 @@ pub async fn timed(args: &Args, driver: Arc<Driver>, stop: Arc<AtomicBool>) -> O
                 } else {
                     0
                 };
-                let sent = Instant::now();
+                let now = Instant::now();
+                let sent = pace.as_mut().map_or(now, |p| p.take(now, waited));
                 let result = driver.run(op, &bucket, &key, value, member).await;
                 let micros = sent.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
                 match result {
