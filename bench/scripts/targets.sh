@@ -11,7 +11,8 @@
 # Usage: bench/scripts/targets.sh [SCENARIO...]
 #   scenarios: pb sync http cluster keys datatypes (default: all)
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
-#   BIG_KEYS (10000000), WARMUP (seconds of unmeasured load before the
+#   BIG_KEYS (10000000), PAIRS (alternated 100,000/BIG_KEYS runs of the
+#   keys scenario, default 3), WARMUP (seconds of unmeasured load before the
 #   measured run of the keys scenario, default 120: the caches of a node
 #   holding 10M keys take 40 s or more to fill), BASE_PORT (19000), SETTLE (seconds to wait at most
 #   for the nodes to go idle before each run, default 120), JSON (a file to
@@ -24,6 +25,7 @@ R=${BIN_DIR:-./target/release}
 DURATION=${DURATION:-15}
 WORKERS=${WORKERS:-64}
 BIG_KEYS=${BIG_KEYS:-10000000}
+PAIRS=${PAIRS:-3}
 WARMUP=${WARMUP:-120}
 SETTLE=${SETTLE:-120}
 BASE=${BASE_PORT:-19000}
@@ -49,32 +51,45 @@ stop_nodes() {
 # switches since the first out of the sum, not all it ever made.
 switches() {
     local p
-    for p in "${pids[@]}"; do
+    for p in $(measured_pids); do
         awk '/^voluntary_ctxt_switches/ {print FILENAME, $2}' /proc/"$p"/task/*/status
     done
 }
 
-cpu_ticks() { # total utime+stime of the node processes
+# The node processes a run is charged for: every node, or only those named
+# in `measured` (the keys scenario keeps two nodes up and measures one).
+measured=()
+measured_pids() {
+    if [ ${#measured[@]} -gt 0 ]; then echo "${measured[@]}"; else echo "${pids[@]}"; fi
+}
+
+cpu_ticks() { # total utime+stime of the measured node processes
     local t=0
-    for p in "${pids[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+    for p in $(measured_pids); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
     echo "$t"
 }
 
 # Waits until the nodes are idle (under 5 % of a core over a second), at
 # most SETTLE seconds: flushes and compactions left by the previous run
-# would otherwise be charged to the next one.
+# would otherwise be charged to the next one. Every node counts, measured
+# or not: one compacting beside the run would take its cores.
 settle() {
-    local a b
+    local a b keep=("${measured[@]}")
+    measured=()
     for _ in $(seq 1 "$SETTLE"); do
         a=$(cpu_ticks); sleep 1; b=$(cpu_ticks)
-        [ $((b - a)) -lt $(($(getconf CLK_TCK) / 20)) ] && return
+        [ $((b - a)) -lt $(($(getconf CLK_TCK) / 20)) ] && break
     done
-    echo "nodes still busy after ${SETTLE} s; measuring anyway" >&2
+    [ $((b - a)) -lt $(($(getconf CLK_TCK) / 20)) ] ||
+        echo "nodes still busy after ${SETTLE} s; measuring anyway" >&2
+    measured=("${keep[@]}")
 }
 
-# The first node's /stats (its row cache counters), or {} if unreachable.
+# The measured node's /stats (its row cache counters), or {} if
+# unreachable: the first node's unless `stats_port` names another.
+stats_port=""
 first_stats() {
-    curl -s --max-time 5 "http://127.0.0.1:$((BASE + 98))/stats" 2> /dev/null || echo '{}'
+    curl -s --max-time 5 "http://127.0.0.1:${stats_port:-$((BASE + 98))}/stats" 2> /dev/null || echo '{}'
 }
 
 # run LABEL rill-bench-args...: one timed run, one line in $results.
@@ -165,24 +180,47 @@ scenario_cluster() {
     stop_nodes
 }
 
+# Both sizes are up at once and measured in alternation (PAIRS pairs of
+# runs, 100,000 keys first in each): on this shared host the speed drifts
+# by up to 30 % within an hour, so a ratio of two runs made far apart says
+# more about the host than about the store.
 scenario_keys() {
-    for keys in 100000 "$BIG_KEYS"; do
-        start_node n1 "$BASE"
-        local pb="127.0.0.1:$((BASE + 87))"
-        echo "preloading $keys keys of 100 bytes..." >&2
-        $R/rill-bench --pb "$pb" --keys "$keys" --value-size 100 --preload --duration 1 --mix get=1 > /dev/null
-        # Both sizes get the same warm-up: the figure compared is the
-        # steady state, not how fast an empty cache fills. The warm-up
-        # draws other keys (another seed) than the measured run, which
-        # would otherwise replay its first seconds from warm caches.
-        if [ "$WARMUP" -gt 0 ]; then
-            echo "warming up for $WARMUP s..." >&2
-            $R/rill-bench --pb "$pb" --keys "$keys" --value-size 100 --workers "$WORKERS" \
-                --duration "$WARMUP" --mix get=1,put=1 --seed 2 > /dev/null
-        fi
-        run "pb-1node-${keys}keys-mixed" --pb "$pb" --keys "$keys" --value-size 100 --mix get=1,put=1
-        stop_nodes
+    local small=100000 sizes=() ports=() nodes=() i k
+    sizes=("$small" "$BIG_KEYS")
+    for i in 0 1; do
+        ports[i]=$((BASE + 1000 * i))
+        start_node "k$i" "${ports[i]}"
+        nodes[i]=${pids[-1]}
     done
+    for i in 0 1; do
+        k=${sizes[i]}
+        echo "preloading $k keys of 100 bytes..." >&2
+        $R/rill-bench --pb "127.0.0.1:$((ports[i] + 87))" --keys "$k" --value-size 100 \
+            --preload --duration 1 --mix get=1 > /dev/null
+    done
+    # Both sizes get the same warm-up: the figure compared is the steady
+    # state, not how fast an empty cache fills. The warm-up draws other
+    # keys (another seed) than the measured runs, which would otherwise
+    # replay its first seconds from warm caches.
+    if [ "$WARMUP" -gt 0 ]; then
+        for i in 0 1; do
+            echo "warming up ${sizes[i]} keys for $WARMUP s..." >&2
+            $R/rill-bench --pb "127.0.0.1:$((ports[i] + 87))" --keys "${sizes[i]}" \
+                --value-size 100 --workers "$WORKERS" --duration "$WARMUP" \
+                --mix get=1,put=1 --seed 2 > /dev/null
+        done
+    fi
+    for pair in $(seq 1 "$PAIRS"); do
+        for i in 0 1; do
+            measured=("${nodes[i]}")
+            stats_port=$((ports[i] + 98))
+            run "pb-1node-${sizes[i]}keys-mixed" --pb "127.0.0.1:$((ports[i] + 87))" \
+                --keys "${sizes[i]}" --value-size 100 --mix get=1,put=1 --seed $((100 + pair))
+        done
+    done
+    measured=()
+    stats_port=""
+    stop_nodes
 }
 
 scenario_datatypes() {
