@@ -9,8 +9,11 @@
 # Usage: bench/scripts/latency.sh [RATE...]   (default: 5000 10000 15000 20000)
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
 #   VALUE_SIZE (1024), FLOOR_US (CPU µs per request of the floor; unset:
-#   no floor rows), DURABILITY (interval), BASE_PORT (19000), JSON (a file
-#   to write the rows to, for scripts), BIN_DIR (default target/release).
+#   no floor rows), DURABILITY (interval), BASE_PORT (19000), SETTLE (most
+#   seconds to wait before each run for the node to go idle: the preload's
+#   flushes and compactions would otherwise land in the first runs; 60),
+#   JSON (a file to write the rows to, for scripts), BIN_DIR (default
+#   target/release).
 # Needs a release build:
 #   cargo build --release --bin rill --bin rill-bench --bin rill-floor
 set -euo pipefail
@@ -21,6 +24,7 @@ WORKERS=${WORKERS:-64}
 VALUE_SIZE=${VALUE_SIZE:-1024}
 DURABILITY=${DURABILITY:-interval}
 BASE=${BASE_PORT:-19000}
+SETTLE=${SETTLE:-60}
 rates=("$@")
 [ ${#rates[@]} -eq 0 ] && rates=(5000 10000 15000 20000)
 work=$(mktemp -d)
@@ -30,10 +34,23 @@ trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 # shellcheck source=lib.sh
 . bench/scripts/lib.sh
 
+# settle PID: waits (at most SETTLE seconds) until the process used less
+# than 5 % of a core over a second.
+settle() {
+    local pid=$1 a b quiet=$(($(getconf CLK_TCK) / 20))
+    for _ in $(seq 1 "$SETTLE"); do
+        a=$(awk '{print $14 + $15}' "/proc/$pid/stat"); sleep 1
+        b=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+        [ $((b - a)) -lt "$quiet" ] && return
+    done
+    echo "node still busy after ${SETTLE} s; measuring anyway" >&2
+}
+
 # measure LABEL PID ADDR RATE: one run at RATE against ADDR, whose server
 # process is PID; prints a table row and appends a JSON row.
 measure() {
     local label=$1 pid=$2 addr=$3 rate=$4 t0 t1
+    settle "$pid"
     t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     $R/rill-bench --pb "$addr" --keys 100000 --value-size "$VALUE_SIZE" \
         --workers "$WORKERS" --duration "$DURATION" --mix put=1 --rate "$rate" \
@@ -61,7 +78,6 @@ pb="127.0.0.1:$((BASE + 87))"
 $R/rill-bench --pb "$pb" --keys 100000 --value-size "$VALUE_SIZE" --preload \
     --duration 1 --mix get=1 > /dev/null 2>&1
 for rate in "${rates[@]}"; do
-    sleep 3
     measure rill "${pids[0]}" "$pb" "$rate"
 done
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
