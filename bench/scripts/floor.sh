@@ -20,24 +20,19 @@ costs=("$@")
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
+# shellcheck source=lib.sh
+. bench/scripts/lib.sh
+
 printf '| CPU µs per request | puts/s | p50 µs | p99 µs | mean µs (workers / rate) | server CPU µs/put |\n'
 printf '|---|---|---|---|---|---|\n'
 for cost in "${costs[@]}"; do
-    $R/rill-floor --pb 127.0.0.1:0 --cpu-us "$cost" > "$work/floor.out" 2>&1 &
-    fp=$!
-    addr=""
-    for _ in $(seq 1 100); do
-        addr=$(sed -n 's/^rill-floor listening on //p' "$work/floor.out")
-        [ -n "$addr" ] && break
-        sleep 0.1
-    done
-    [ -n "$addr" ] || { echo "rill-floor did not start" >&2; exit 1; }
-    t0=$(awk '{print $14 + $15}' "/proc/$fp/stat")
-    $R/rill-bench --pb "$addr" --keys 100000 --value-size "$VALUE_SIZE" \
+    start_floor "$cost"
+    t0=$(proc_ticks "$floor_pid")
+    $R/rill-bench --pb "$floor_addr" --keys 100000 --value-size "$VALUE_SIZE" \
         --workers "$WORKERS" --duration "$DURATION" --mix put=1 \
         --out "$work/run" > /dev/null 2>&1
-    t1=$(awk '{print $14 + $15}' "/proc/$fp/stat")
-    kill "$fp"; wait "$fp" 2>/dev/null || true
+    t1=$(proc_ticks "$floor_pid")
+    kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
     python3 - "$work/run/summary.json" "$cost" $((t1 - t0)) "$(getconf CLK_TCK)" \
         "$WORKERS" "$work/rows.jsonl" <<'PY'
 import json, sys

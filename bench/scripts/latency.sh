@@ -34,28 +34,16 @@ trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 # shellcheck source=lib.sh
 . bench/scripts/lib.sh
 
-# settle PID: waits (at most SETTLE seconds) until the process used less
-# than 5 % of a core over a second.
-settle() {
-    local pid=$1 a b quiet=$(($(getconf CLK_TCK) / 20))
-    for _ in $(seq 1 "$SETTLE"); do
-        a=$(awk '{print $14 + $15}' "/proc/$pid/stat"); sleep 1
-        b=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-        [ $((b - a)) -lt "$quiet" ] && return
-    done
-    echo "node still busy after ${SETTLE} s; measuring anyway" >&2
-}
-
 # measure LABEL PID ADDR RATE: one run at RATE against ADDR, whose server
 # process is PID; prints a table row and appends a JSON row.
 measure() {
     local label=$1 pid=$2 addr=$3 rate=$4 t0 t1
-    settle "$pid"
-    t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    wait_idle "$SETTLE" "$pid"
+    t0=$(proc_ticks "$pid")
     $R/rill-bench --pb "$addr" --keys 100000 --value-size "$VALUE_SIZE" \
         --workers "$WORKERS" --duration "$DURATION" --mix put=1 --rate "$rate" \
         --seed "$rate" --out "$work/run" > /dev/null 2>&1
-    t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    t1=$(proc_ticks "$pid")
     python3 - "$label" "$rate" "$work/run/summary.json" "$t0" "$t1" "$(getconf CLK_TCK)" "$rows" <<'PY'
 import json, sys
 label, rate, path, t0, t1, tck, rows = sys.argv[1], int(sys.argv[2]), sys.argv[3], *map(float, sys.argv[4:7]), sys.argv[7]
@@ -83,19 +71,11 @@ done
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 
 if [ -n "${FLOOR_US:-}" ]; then
-    $R/rill-floor --pb 127.0.0.1:0 --cpu-us "$FLOOR_US" > "$work/floor.out" 2>&1 &
-    fp=$!
-    addr=""
-    for _ in $(seq 1 100); do
-        addr=$(sed -n 's/^rill-floor listening on //p' "$work/floor.out")
-        [ -n "$addr" ] && break
-        sleep 0.1
-    done
-    [ -n "$addr" ] || { echo "rill-floor did not start" >&2; exit 1; }
+    start_floor "$FLOOR_US"
     for rate in "${rates[@]}"; do
-        measure "floor ${FLOOR_US} µs" "$fp" "$addr" "$rate"
+        measure "floor ${FLOOR_US} µs" "$floor_pid" "$floor_addr" "$rate"
     done
-    kill "$fp"; wait "$fp" 2>/dev/null || true
+    kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
 fi
 
 echo

@@ -1,5 +1,5 @@
 # Shared by the bench scripts (sourced, not run). Expects $R (the directory
-# of the rill binary) and $work (a temporary directory).
+# of the rill binaries) and $work (a temporary directory).
 
 pids=()
 
@@ -15,4 +15,40 @@ start_node() {
     pids+=($!)
     for _ in $(seq 1 300); do grep -q listening "$work/$name.out" && return; sleep 0.1; done
     echo "node $name did not start" >&2; exit 1
+}
+
+# proc_ticks PID...: the processes' CPU time so far, user and system
+# together, in clock ticks.
+proc_ticks() {
+    local p t=0
+    for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+    echo "$t"
+}
+
+# wait_idle SECONDS PID...: returns once the processes together used less
+# than 5 % of a core over a second, or after SECONDS with a warning. The
+# flushes and compactions a run leaves behind would otherwise be charged
+# to the next one.
+wait_idle() {
+    local most=$1 a b quiet=$(($(getconf CLK_TCK) / 20))
+    shift
+    for _ in $(seq 1 "$most"); do
+        a=$(proc_ticks "$@"); sleep 1; b=$(proc_ticks "$@")
+        [ $((b - a)) -lt "$quiet" ] && return
+    done
+    echo "still busy after ${most} s; measuring anyway" >&2
+}
+
+# start_floor CPU_US: rill-floor in the background, spending CPU_US µs per
+# request; returns once it listens, with `floor_pid` and `floor_addr` set.
+start_floor() {
+    $R/rill-floor --pb 127.0.0.1:0 --cpu-us "$1" > "$work/floor.out" 2>&1 &
+    floor_pid=$!
+    floor_addr=""
+    for _ in $(seq 1 100); do
+        floor_addr=$(sed -n 's/^rill-floor listening on //p' "$work/floor.out")
+        [ -n "$floor_addr" ] && return
+        sleep 0.1
+    done
+    echo "rill-floor did not start" >&2; exit 1
 }

@@ -64,25 +64,15 @@ measured_pids() {
 }
 
 cpu_ticks() { # total utime+stime of the measured node processes
-    local t=0
-    for p in $(measured_pids); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
-    echo "$t"
+    # shellcheck disable=SC2046 # one word per pid
+    proc_ticks $(measured_pids)
 }
 
-# Waits until the nodes are idle (under 5 % of a core over a second), at
-# most SETTLE seconds: flushes and compactions left by the previous run
-# would otherwise be charged to the next one. Every node counts, measured
-# or not: one compacting beside the run would take its cores.
+# Waits until the nodes are idle, at most SETTLE seconds (`wait_idle`).
+# Every node counts, measured or not: one compacting beside the run would
+# take its cores.
 settle() {
-    local a b keep=("${measured[@]}")
-    measured=()
-    for _ in $(seq 1 "$SETTLE"); do
-        a=$(cpu_ticks); sleep 1; b=$(cpu_ticks)
-        [ $((b - a)) -lt $(($(getconf CLK_TCK) / 20)) ] && break
-    done
-    [ $((b - a)) -lt $(($(getconf CLK_TCK) / 20)) ] ||
-        echo "nodes still busy after ${SETTLE} s; measuring anyway" >&2
-    measured=("${keep[@]}")
+    wait_idle "$SETTLE" "${pids[@]}"
 }
 
 # The measured node's /stats (its row cache counters), or {} if
