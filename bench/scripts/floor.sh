@@ -32,7 +32,7 @@ for cost in "${costs[@]}"; do
         --workers "$WORKERS" --duration "$DURATION" --mix put=1 \
         --out "$work/run" > /dev/null 2>&1
     t1=$(proc_ticks "$floor_pid")
-    kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
+    stop_pids "$floor_pid"
     python3 - "$work/run/summary.json" "$cost" $((t1 - t0)) "$(getconf CLK_TCK)" \
         "$WORKERS" "$work/rows.jsonl" <<'PY'
 import json, sys

@@ -68,14 +68,14 @@ $R/rill-bench --pb "$pb" --keys 100000 --value-size "$VALUE_SIZE" --preload \
 for rate in "${rates[@]}"; do
     measure rill "${pids[0]}" "$pb" "$rate"
 done
-kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
+stop_pids "${pids[0]}"
 
 if [ -n "${FLOOR_US:-}" ]; then
     start_floor "$FLOOR_US"
     for rate in "${rates[@]}"; do
         measure "floor ${FLOOR_US} µs" "$floor_pid" "$floor_addr" "$rate"
     done
-    kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
+    stop_pids "$floor_pid"
 fi
 
 echo

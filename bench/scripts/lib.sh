@@ -17,6 +17,14 @@ start_node() {
     echo "node $name did not start" >&2; exit 1
 }
 
+# stop_pids PID...: ends the processes and reaps them; one already gone
+# is not an error.
+stop_pids() {
+    local p
+    for p in "$@"; do kill "$p" 2>/dev/null || true; done
+    for p in "$@"; do wait "$p" 2>/dev/null || true; done
+}
+
 # proc_ticks PID...: the processes' CPU time so far, user and system
 # together, in clock ticks.
 proc_ticks() {

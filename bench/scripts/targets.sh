@@ -38,8 +38,7 @@ trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 . bench/scripts/lib.sh
 
 stop_nodes() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    stop_pids "${pids[@]}"
     pids=()
     rm -rf "${work:?}"/n*
 }
