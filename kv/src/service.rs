@@ -172,6 +172,11 @@ impl KvService {
             },
             rill_core::vnode::VnodeConfig {
                 ring_size: cfg.ring_size,
+                // The vnodes' writes are applied on their own workers.
+                hooks: rill_core::vnode::WorkerHooks {
+                    start: rill_storage::defer_commits,
+                    idle: rill_storage::commit_deferred,
+                },
                 ..cfg.vnode.clone()
             },
         );

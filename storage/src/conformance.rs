@@ -727,6 +727,109 @@ mod fjall_backend {
         super::deferred_writes_keep_their_order(&*backend);
     }
 
+    /// On a thread that defers its commits, a deferred write is visible at
+    /// once but applied (and reported) only at the thread's commit, or
+    /// sooner when another thread's write drains the queue.
+    #[test]
+    fn a_deferring_thread_applies_its_writes_when_it_commits() {
+        let (backend, _dir) = make();
+        let s = backend.store("kv.1").unwrap();
+        let other = Arc::clone(&s);
+        std::thread::spawn(move || {
+            crate::defer_commits();
+            let (tx, rx) = std::sync::mpsc::channel();
+            let t = tx.clone();
+            s.put_then(b"a", b"1", Box::new(move |r| t.send(r).unwrap()));
+            assert!(rx.try_recv().is_err(), "reported before the commit");
+            assert_eq!(s.get(b"a").unwrap(), Some(b"1".to_vec()));
+            crate::commit_deferred();
+            assert!(rx.try_recv().unwrap().is_ok());
+            // Another thread's blocking write applies what is queued before it.
+            s.put_then(b"b", b"2", Box::new(move |r| tx.send(r).unwrap()));
+            other.put(b"c", b"3").unwrap();
+            assert!(rx.try_recv().unwrap().is_ok());
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// Threads that defer and commit every few writes, beside threads that
+    /// write and scan at once: every write is reported and found.
+    #[test]
+    fn deferring_threads_and_blocking_writers_together() {
+        let (backend, _dir) = make();
+        let s = backend.store("kv.1").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut threads = Vec::new();
+        for t in 0..4u32 {
+            let (s, tx) = (Arc::clone(&s), tx.clone());
+            threads.push(std::thread::spawn(move || {
+                crate::defer_commits();
+                for i in 0..500u32 {
+                    let tx = tx.clone();
+                    let key = format!("d{t}-{i}");
+                    s.put_then(
+                        key.as_bytes(),
+                        &i.to_be_bytes(),
+                        Box::new(move |r| tx.send(r).unwrap()),
+                    );
+                    if i % 7 == 0 {
+                        crate::commit_deferred();
+                    }
+                }
+                crate::commit_deferred();
+            }));
+        }
+        for t in 0..2u32 {
+            let s = Arc::clone(&s);
+            threads.push(std::thread::spawn(move || {
+                for i in 0..200u32 {
+                    s.put(format!("b{t}-{i}").as_bytes(), b"v").unwrap();
+                    if i % 50 == 0 {
+                        s.prefix(b"d").count();
+                    }
+                }
+            }));
+        }
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        drop(tx);
+        let results: Vec<_> = rx.iter().collect();
+        assert_eq!(results.len(), 2000);
+        assert!(results.iter().all(|r| r.is_ok()));
+        assert_eq!(s.prefix(b"d").count(), 2000);
+        assert_eq!(s.prefix(b"b").count(), 400);
+        assert_eq!(
+            s.get(b"d3-499").unwrap(),
+            Some(499u32.to_be_bytes().to_vec())
+        );
+    }
+
+    /// A write deferred and never committed by its thread is applied when
+    /// the backend closes, and the directory opens again at once.
+    #[test]
+    fn an_uncommitted_deferred_write_is_applied_at_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        std::thread::spawn(move || {
+            crate::defer_commits();
+            let (tx, rx) = std::sync::mpsc::channel();
+            {
+                let backend = open_fjall(&path, &config(Durability::default())).unwrap();
+                let s = backend.store("kv.1").unwrap();
+                s.put_then(b"k", b"v", Box::new(move |r| tx.send(r).unwrap()));
+            }
+            assert!(rx.recv().unwrap().is_ok());
+            let backend = open_fjall(&path, &config(Durability::default())).unwrap();
+            let s = backend.store("kv.1").unwrap();
+            assert_eq!(s.get(b"k").unwrap(), Some(b"v".to_vec()));
+            crate::commit_deferred();
+        })
+        .join()
+        .unwrap();
+    }
+
     /// Many deferred writes of one key, then the backend closes at once:
     /// every write is reported, and the last one is what a reopen finds.
     #[test]

@@ -6,6 +6,7 @@
 //! machines cover that window (see [`Durability`], `docs/decisions/0001-durability.md`).
 
 mod commit;
+mod deferred;
 mod error;
 mod fjall;
 mod memory;
@@ -19,6 +20,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::deferred::{commit_deferred, defer_commits};
 pub use crate::error::{Result, StorageError};
 pub use crate::fjall::open_fjall;
 pub use crate::memory::memory;
@@ -178,7 +180,9 @@ pub trait Store: Send + Sync {
     /// when this returns, and `done` runs (here or on another thread) once
     /// it is as durable as `put` would have made it. Under `sync`
     /// durability a caller keeps working while the fsync of a group of
-    /// writes is under way, instead of blocking its thread on it.
+    /// writes is under way, instead of blocking its thread on it. On a
+    /// thread that called [`defer_commits`], the write may wait in memory
+    /// (visible all the same) until the thread's next [`commit_deferred`].
     fn put_then(&self, key: &[u8], value: &[u8], done: Durable) {
         done(self.put(key, value));
     }

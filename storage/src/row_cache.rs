@@ -7,8 +7,9 @@
 //! of that key then hits). Reads fill the cache after a miss, but only when no
 //! write of that key completed since the reader looked, so a value read
 //! before a write can never be cached after it (see [`RowCache::fill`]).
-//! The fjall backend's one commit thread reports each write after the engine
-//! applied it, in the order it applied them, so the cache follows the engine.
+//! The fjall backend's commit queue, applied by one thread at a time,
+//! reports each write after the engine applied it, in the order applied,
+//! so the cache follows the engine.
 //!
 //! An entry is one key's value and the stores that hold exactly those bytes.
 //! The replicas of a key that live on one node (every replica, on a single

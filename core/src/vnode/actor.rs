@@ -14,17 +14,24 @@
 //! one of them to the others, find that worker awake (a wake-up costs more
 //! than a command here, the more so in a virtual machine).
 //!
+//! Between commands a worker runs its `idle` hook: when its mailbox is
+//! empty, before it sleeps, and every `BUSY_COMMANDS` commands while it
+//! is not. The storage applies there the writes the worker's vnodes
+//! deferred, so the writes of a burst of commands share one batch and no
+//! other thread is woken for them.
+//!
 //! Senders never block: a full mailbox is reported as `Overload` at once, as
 //! riak_core's vnode proxy does. Dropping every handle stops the vnode after
 //! its queued commands.
 
-use super::{Vnode, VnodeConfig};
+use super::{BUSY_COMMANDS, Vnode, VnodeConfig, WorkerHooks};
 use crate::error::{CoreError, Result};
 use crate::ring::PartitionId;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::TryRecvError;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, channel, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -67,10 +74,10 @@ impl<V: Vnode> Scheduler<V> {
         let workers = (0..n)
             .map(|i| {
                 let (tx, rx) = channel();
-                let tick = cfg.tick_interval;
+                let (tick, hooks) = (cfg.tick_interval, cfg.hooks);
                 std::thread::Builder::new()
                     .name(format!("vnode-worker-{i}"))
-                    .spawn(move || run_worker(rx, tick))
+                    .spawn(move || run_worker(rx, tick, hooks))
                     .expect("spawn vnode worker");
                 tx
             })
@@ -103,13 +110,31 @@ struct Slot<V> {
     next_tick: Instant,
 }
 
-fn run_worker<V: Vnode>(rx: Receiver<Msg<V>>, tick: Duration) {
+fn run_worker<V: Vnode>(rx: Receiver<Msg<V>>, tick: Duration, hooks: WorkerHooks) {
     ON_WORKER.with(|w| w.set(true));
+    (hooks.start)();
     let mut vnodes: HashMap<PartitionId, Slot<V>> = HashMap::new();
     let mut next_due = Instant::now() + tick;
+    let mut busy = 0;
     loop {
-        let wait = next_due.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
+        let next = match rx.try_recv() {
+            Ok(msg) if busy < BUSY_COMMANDS => Ok(msg),
+            first => {
+                if std::panic::catch_unwind(hooks.idle).is_err() {
+                    tracing::error!("vnode worker's idle hook panicked");
+                }
+                busy = 0;
+                match first {
+                    Ok(msg) => Ok(msg),
+                    Err(TryRecvError::Empty) => {
+                        rx.recv_timeout(next_due.saturating_duration_since(Instant::now()))
+                    }
+                    Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+                }
+            }
+        };
+        busy += 1;
+        match next {
             Ok(Msg::Start(p, vnode, queued)) => {
                 let next_tick = Instant::now() + tick;
                 let slot = Slot {

@@ -165,6 +165,8 @@ mod tests {
         Add(u64, mpsc::Sender<(PartitionId, u64)>),
         Block(mpsc::Receiver<()>),
         Panic,
+        /// Answers how many times the workers' idle hook has run.
+        Idles(mpsc::Sender<usize>),
     }
 
     impl Vnode for Counter {
@@ -179,6 +181,9 @@ mod tests {
                     let _ = rx.recv();
                 }
                 Cmd::Panic => panic!("a bug in one command"),
+                Cmd::Idles(reply) => {
+                    let _ = reply.send(IDLES.load(std::sync::atomic::Ordering::SeqCst));
+                }
             }
         }
         fn is_empty(&mut self) -> bool {
@@ -187,6 +192,61 @@ mod tests {
         fn delete(&mut self) {
             self.n = 0;
         }
+    }
+
+    static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static IDLES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    fn a_worker_runs_its_idle_hook_when_its_mailbox_is_empty_and_every_few_commands() {
+        use crate::vnode::{BUSY_COMMANDS, WorkerHooks};
+        use std::sync::atomic::Ordering::SeqCst;
+        let m = VnodeManager::new(
+            |partition| Ok(Counter { partition, n: 0 }),
+            VnodeConfig {
+                workers: 1,
+                hooks: WorkerHooks {
+                    start: || {
+                        STARTS.fetch_add(1, SeqCst);
+                    },
+                    idle: || {
+                        IDLES.fetch_add(1, SeqCst);
+                    },
+                },
+                ..Default::default()
+            },
+        );
+        m.ensure_started(1);
+        // A backlog: 64 commands queued behind a blocked one.
+        let (release, blocked) = mpsc::channel();
+        m.send(1, Cmd::Block(blocked)).unwrap();
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..64 {
+            m.send(1, Cmd::Idles(tx.clone())).unwrap();
+        }
+        release.send(()).unwrap();
+        let seen: Vec<usize> = (0..64).map(|_| rx.recv().unwrap()).collect();
+        let longest_run = seen
+            .chunk_by(|a, b| a == b)
+            .map(<[usize]>::len)
+            .max()
+            .unwrap();
+        assert!(longest_run <= BUSY_COMMANDS as usize, "{seen:?}");
+        assert!(seen.last() > seen.first(), "{seen:?}");
+        // With the mailbox empty, the hook runs before the worker waits.
+        let last = *seen.last().unwrap();
+        let mut now = last;
+        for _ in 0..100 {
+            m.send(1, Cmd::Idles(tx.clone())).unwrap();
+            now = rx.recv().unwrap();
+            if now > last {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(now > last, "no idle hook after the backlog");
+        assert_eq!(STARTS.load(SeqCst), 1);
+        m.shutdown();
     }
 
     fn manager(mailbox: usize) -> VnodeManager<Counter> {

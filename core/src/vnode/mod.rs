@@ -46,6 +46,34 @@ pub struct VnodeConfig {
     /// The ring's partition count: each worker runs one contiguous range
     /// of partitions (0: partitions are dealt out in turn).
     pub ring_size: u32,
+    /// What the workers run besides commands, for the layers below.
+    pub hooks: WorkerHooks,
+}
+
+/// What a worker thread runs besides its vnodes' commands: the storage
+/// applies there the writes its vnodes deferred (`rill_storage`'s
+/// `defer_commits` and `commit_deferred`), so that a write needs no other
+/// thread woken.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerHooks {
+    /// Once, as the worker starts.
+    pub start: fn(),
+    /// Before the worker waits for a command, and after every
+    /// [`BUSY_COMMANDS`] commands handled without a wait.
+    pub idle: fn(),
+}
+
+/// How many commands a busy worker handles between two `idle` hooks: a
+/// few hundred microseconds of work, the longest a deferred write waits.
+pub const BUSY_COMMANDS: u32 = 16;
+
+impl Default for WorkerHooks {
+    fn default() -> Self {
+        WorkerHooks {
+            start: || {},
+            idle: || {},
+        }
+    }
 }
 
 impl Default for VnodeConfig {
@@ -55,6 +83,7 @@ impl Default for VnodeConfig {
             tick_interval: Duration::from_millis(500),
             workers: 0,
             ring_size: 0,
+            hooks: WorkerHooks::default(),
         }
     }
 }

@@ -1,28 +1,37 @@
-//! The commit thread: one thread applies every change to a backend's stores,
-//! many at a time.
+//! The commit queue: every change to a backend's stores is applied through
+//! it, many at a time, by whichever writer holds its lead.
 //!
 //! fjall applies a write under its one journal lock: the journal append, a
 //! `write` call that hands it to the OS, and the memtable insert. Vnode
-//! threads writing one key at a time took turns on that lock (and waited out
-//! the background fsync, which holds it too), and paid a system call per
-//! write. Here a writer queues its change and goes on; this thread takes
-//! everything queued, applies it as one fjall batch (one lock, one `write`),
-//! brings the row cache in line, and then reports to each writer.
+//! threads writing one key at a time took turns on that lock, and paid a
+//! system call per write. Here a writer queues its change; the thread that
+//! holds the lead takes everything queued, applies it as one fjall batch
+//! (one lock, one `write`), brings the row cache in line, and reports to
+//! each writer. One thread at a time leads, so changes are applied in the
+//! order queued, and fjall's lock is never contended.
+//!
+//! A dedicated thread used to lead. Each batch then cost two wake-ups (the
+//! commit thread's, then the writers'), a millisecond's wait for a core on
+//! a loaded node, and one more thread to share the cores with. Now the
+//! writers lead: a vnode worker defers its writes ([`crate::defer_commits`])
+//! and applies the queue when its mailbox runs dry, so the writes of a
+//! burst of commands go out together without waking anyone
+//! (docs/decisions/0020).
 //!
 //! Until its batch is applied a deferred write (`put_then`) waits in its
 //! store's [`Pending`] map, which reads look at first, so the write is
 //! visible as soon as it is queued. Blocking writes (`put`, `delete`,
-//! `write_batch`) wait for their batch instead; scans and store drops first
-//! wait for a [`Msg::Barrier`], so they see every write queued before them.
+//! `write_batch`) queue, lead if no one does, and wait for their batch;
+//! scans and store drops do the same with a [`Msg::Barrier`], so they see
+//! every write queued before them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 
 use fjall::{Keyspace, Slice};
 
-use super::priority;
 use super::write_buffer::WriteBuffer;
 use super::{Inner, encode_key, engine_error};
 use crate::{Durable, Result, StorageError};
@@ -31,7 +40,7 @@ use crate::{Durable, Result, StorageError};
 /// time its first writer waits.
 const MAX_BATCH: usize = 4096;
 
-/// What the commit thread needs of a store.
+/// What the commit queue needs of a store.
 pub(super) struct StoreState {
     pub(super) id: u32,
     pub(super) name: String,
@@ -142,34 +151,82 @@ pub(super) enum Msg {
     Job(Job),
     /// Answered once every message queued before it is applied.
     Barrier(mpsc::SyncSender<()>),
-    /// Ends the thread once everything queued so far is applied.
-    Stop,
 }
 
-/// The thread's loop: batches until a `Stop` (or until every sender is gone).
-pub(super) fn run(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut buffer: WriteBuffer) {
-    if priority::set_this_thread_nice(priority::COMMIT_NICE) {
-        tracing::debug!(
-            nice = priority::COMMIT_NICE,
-            "commit thread priority raised"
-        );
-    } else {
-        tracing::info!(
-            "the commit thread keeps the default priority (raising it needs CAP_SYS_NICE)"
-        );
-    }
-    while let Ok(first) = rx.recv() {
-        let mut msgs = vec![first];
-        msgs.extend(rx.try_iter().take(MAX_BATCH - 1));
-        let stop = msgs.iter().any(|m| matches!(m, Msg::Stop));
-        apply(inner, msgs, &mut buffer);
-        if stop {
-            // Whatever raced the stop is answered too (stores may outlive
-            // the backend); later sends fail at once.
-            let late: Vec<Msg> = rx.try_iter().collect();
-            apply(inner, late, &mut buffer);
-            return;
+/// What is queued, and whether the backend still takes writes.
+#[derive(Default)]
+struct Queued {
+    msgs: Vec<Msg>,
+    closed: bool,
+}
+
+/// The writes waiting to be applied, and the lead: the thread holding it
+/// applies them, in the order queued, while later writers only queue.
+pub(super) struct CommitQueue {
+    queued: Mutex<Queued>,
+    lead: Mutex<WriteBuffer>,
+}
+
+impl CommitQueue {
+    pub(super) fn new(buffer: WriteBuffer) -> Self {
+        CommitQueue {
+            queued: Mutex::default(),
+            lead: Mutex::new(buffer),
         }
+    }
+
+    fn queued(&self) -> std::sync::MutexGuard<'_, Queued> {
+        self.queued.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `msg`; once the backend closed, hands it back instead.
+    pub(super) fn push(&self, msg: Msg) -> std::result::Result<(), Msg> {
+        let mut queued = self.queued();
+        if queued.closed {
+            return Err(msg);
+        }
+        queued.msgs.push(msg);
+        Ok(())
+    }
+
+    /// Applies everything queued, batch after batch, unless another thread
+    /// leads: that one applies what this thread queued before the call.
+    pub(super) fn drain(&self, inner: &Inner) {
+        loop {
+            let mut buffer = match self.lead.try_lock() {
+                Ok(buffer) => buffer,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            loop {
+                let msgs = {
+                    let mut queued = self.queued();
+                    let n = queued.msgs.len().min(MAX_BATCH);
+                    queued.msgs.drain(..n).collect::<Vec<_>>()
+                };
+                if msgs.is_empty() {
+                    break;
+                }
+                apply(inner, msgs, &mut buffer);
+            }
+            drop(buffer);
+            // A writer that queued after the last look and found the lead
+            // taken left its write to the leader, who has just let go.
+            if self.queued().msgs.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Refuses further writes and applies those already queued.
+    pub(super) fn close(&self, inner: &Inner) {
+        self.queued().closed = true;
+        // Waits out a leader, then applies what is left; the seal thread
+        // ends once its sender is gone.
+        let mut buffer = self.lead.lock().unwrap_or_else(PoisonError::into_inner);
+        buffer.stop_sealing();
+        drop(buffer);
+        self.drain(inner);
     }
 }
 
@@ -182,7 +239,6 @@ fn apply(inner: &Inner, msgs: Vec<Msg>, buffer: &mut WriteBuffer) {
         match msg {
             Msg::Job(job) => jobs.push(job),
             Msg::Barrier(tx) => barriers.push(tx),
-            Msg::Stop => {}
         }
     }
     // A dropped store's changes are refused (the store's keyspace may be gone).
@@ -260,7 +316,7 @@ fn settle_caches(inner: &Inner, jobs: &[Job], applied: bool) {
     }
 }
 
-fn forget_pending(job: &Job) {
+pub(super) fn forget_pending(job: &Job) {
     if let Some(Done::Deferred { seq, .. }) = &job.done {
         for change in &job.changes {
             job.store.pending.remove(&change.key, *seq);

@@ -1,13 +1,12 @@
 //! The fjall backend: one fjall `Database` per node, one fjall keyspace per store.
 //!
 //! This is the only module that imports fjall. It maps fjall errors to
-//! [`StorageError`], applies every write on one commit thread
-//! ([`committer`]), runs group commit for [`Durability::Sync`] and the
+//! [`StorageError`], applies writes many at a time through one commit
+//! queue ([`committer`]), runs group commit for [`Durability::Sync`] and the
 //! background fsync thread for [`Durability::Interval`].
 
 mod committer;
 mod journal_sync;
-mod priority;
 mod write_buffer;
 
 use std::collections::HashMap;
@@ -21,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Slice};
 
-use self::committer::{Change, Done, Job, Msg, StoreState};
+use self::committer::{Change, CommitQueue, Done, Job, Msg, StoreState};
 use self::journal_sync::{JournalSync, SyncError};
 use self::write_buffer::WriteBuffer;
 use crate::commit::GroupCommit;
@@ -83,7 +82,7 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         .journal_compression(fjall::CompressionType::None)
         .open()
         .map_err(engine_error)?;
-    let (commits, queued) = mpsc::channel();
+    let (buffer, seal_thread) = WriteBuffer::start(write_buffer)?;
     let inner = Arc::new(Inner {
         db,
         durability: cfg.durability,
@@ -92,18 +91,11 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         syncer: Mutex::new(None),
         rows: RowCache::new(cfg.row_cache_mb.saturating_mul(MIB)),
         store_ids: AtomicU32::new(0),
-        commits,
+        queue: CommitQueue::new(buffer),
         write_seqs: AtomicU64::new(0),
         journal: JournalSync::new(path),
         poisoned: AtomicBool::new(false),
     });
-    let (buffer, seal_thread) = WriteBuffer::start(write_buffer)?;
-    let committer = {
-        let inner = Arc::clone(&inner);
-        std::thread::Builder::new()
-            .name("storage-commit".into())
-            .spawn(move || committer::run(&inner, &queued, buffer))?
-    };
     let (flusher, syncer) = match cfg.durability {
         Durability::Sync => (None, Some(Syncer::start(Arc::clone(&inner))?)),
         Durability::Interval(every) => (Some(Flusher::start(Arc::clone(&inner), every)?), None),
@@ -117,7 +109,6 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
     Ok(Arc::new(FjallBackend {
         inner,
         stores: Mutex::default(),
-        committer: Some(committer),
         seal_thread,
         flusher,
         syncer,
@@ -154,8 +145,8 @@ struct Inner {
     /// Names each store handle in the row cache. A store dropped and created
     /// again gets a new id, so rows of the old one are never found.
     store_ids: AtomicU32,
-    /// The commit thread's queue (`committer`): every write goes through it.
-    commits: mpsc::Sender<Msg>,
+    /// Every write goes through it (`committer`).
+    queue: CommitQueue,
     /// Numbers deferred writes in the stores' pending maps.
     write_seqs: AtomicU64,
     /// fsyncs the journal without fjall's journal lock.
@@ -195,15 +186,17 @@ impl Inner {
         }
     }
 
-    /// Queues `job` on the commit thread.
+    /// Queues `job`. Refused once the backend closed: the job, dropped,
+    /// reports that the storage is closed.
     fn submit(&self, job: Job) {
-        // A send fails only once the thread has ended; the job, dropped
-        // with the error, reports that the storage is closed.
-        let _ = self.commits.send(Msg::Job(job));
+        if let Err(Msg::Job(job)) = self.queue.push(Msg::Job(job)) {
+            committer::forget_pending(&job);
+        }
     }
 
-    /// Applies `changes` of `store` on the commit thread and waits for them;
-    /// the result is the write's group-commit ticket.
+    /// Applies `changes` of `store` (with whatever else is queued, or lets
+    /// the thread applying the queue do it) and waits for them; the
+    /// result is the write's group-commit ticket.
     fn write_and_wait(
         &self,
         store: &Arc<StoreState>,
@@ -217,14 +210,15 @@ impl Inner {
             cache,
             done: Some(Done::Wait(tx)),
         });
+        self.queue.drain(self);
         rx.recv().unwrap_or_else(|_| Err(closed()))
     }
 
-    /// Returns once everything queued on the commit thread before this call
-    /// is applied.
+    /// Returns once everything queued before this call is applied.
     fn barrier(&self) {
         let (tx, rx) = mpsc::sync_channel(1);
-        if self.commits.send(Msg::Barrier(tx)).is_ok() {
+        if self.queue.push(Msg::Barrier(tx)).is_ok() {
+            self.queue.drain(self);
             let _ = rx.recv();
         }
     }
@@ -263,11 +257,16 @@ impl Inner {
     }
 }
 
+impl crate::deferred::Drain for Inner {
+    fn drain(&self) {
+        self.queue.drain(self);
+    }
+}
+
 struct FjallBackend {
     inner: Arc<Inner>,
     stores: Mutex<HashMap<String, Arc<FjallStore>>>,
-    committer: Option<JoinHandle<()>>,
-    /// Ends after the commit thread, whose sender it waits on.
+    /// Ends once the commit queue (and its sender) is dropped.
     seal_thread: Option<JoinHandle<()>>,
     flusher: Option<Flusher>,
     syncer: Option<Syncer>,
@@ -306,7 +305,7 @@ impl Backend for FjallBackend {
         let keyspace = match cached {
             Some(store) => {
                 // Writes queued from now on are refused; the barrier waits
-                // for those the commit thread has already taken.
+                // for those a leader has already taken.
                 store.state.dropped.store(true, Ordering::SeqCst);
                 self.inner.barrier();
                 // A seal under way finishes first; later ones skip the store.
@@ -368,13 +367,8 @@ impl Backend for FjallBackend {
 
 impl Drop for FjallBackend {
     fn drop(&mut self) {
-        // First the commit thread, which hands deferred writes to the sync thread.
-        if let Some(committer) = self.committer.take() {
-            let _ = self.inner.commits.send(Msg::Stop);
-            if committer.join().is_err() {
-                tracing::error!("storage commit thread panicked");
-            }
-        }
+        // First what is queued, which hands deferred writes to the sync thread.
+        self.inner.queue.close(&self.inner);
         if let Some(sealer) = self.seal_thread.take()
             && sealer.join().is_err()
         {
@@ -583,8 +577,7 @@ impl Store for FjallStore {
         }
         let value = Slice::from(value);
         let seq = self.inner.write_seqs.fetch_add(1, Ordering::Relaxed);
-        // Into the pending map before the queue: the commit thread removes
-        // it once applied.
+        // Into the pending map before the queue: it leaves once applied.
         self.state.pending.insert(key, seq, Some(value.clone()));
         self.inner.submit(Job {
             store: Arc::clone(&self.state),
@@ -595,6 +588,9 @@ impl Store for FjallStore {
             cache: true,
             done: Some(Done::Deferred { seq, done }),
         });
+        if !crate::deferred::owe(&self.inner) {
+            self.inner.queue.drain(&self.inner);
+        }
     }
 
     fn delete(&self, key: &[u8]) -> Result<()> {
@@ -655,7 +651,7 @@ impl Store for FjallStore {
     }
 }
 
-/// The error of a write queued after the commit thread ended.
+/// The error of a write queued after the backend closed.
 fn closed() -> StorageError {
     StorageError::Io(std::io::Error::other("the storage is closed"))
 }

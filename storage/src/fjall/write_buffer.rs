@@ -5,8 +5,8 @@
 //! size. With uniform keys every vnode's memtable fills at the same pace, so
 //! all of a node's memtables sealed within a moment, and the flushes and
 //! compactions that followed took both cores for one to three seconds: the
-//! put tail came from there. Here the commit thread, which applies every
-//! write, counts what it writes, and a seal thread seals the largest
+//! put tail came from there. Here the commit queue's leader, which applies
+//! every write, counts what it writes, and a seal thread seals the largest
 //! memtable whenever the total passes the budget.
 //! After the first round the sizes are spread evenly from empty to full, and
 //! memtables seal one at a time, at a steady pace (RocksDB's
@@ -28,10 +28,10 @@ use super::committer::{Job, StoreState};
 /// total passes the budget by at most 1/64 of it.
 const CHECKS_PER_BUDGET: u64 = 64;
 
-/// How the commit thread hands the stores it has written to to the seal thread.
+/// How the commit queue hands the stores it has written to to the seal thread.
 type SealRequests = mpsc::SyncSender<Vec<Arc<StoreState>>>;
 
-/// The commit thread's side: counts what it writes, and every 1/64 of the
+/// The commit queue's side: counts what it writes, and every 1/64 of the
 /// budget hands the stores it has written to to the seal thread.
 pub(super) struct WriteBuffer {
     /// Bytes written between two looks at the sizes (1/64 of the budget).
@@ -47,7 +47,7 @@ pub(super) struct WriteBuffer {
 }
 
 impl WriteBuffer {
-    /// The commit thread's write buffer for `budget` bytes (0: none), and
+    /// The commit queue's write buffer for `budget` bytes (0: none), and
     /// the seal thread it hands work to, which ends after the write buffer.
     pub(super) fn start(budget: u64) -> std::io::Result<(WriteBuffer, Option<JoinHandle<()>>)> {
         if budget == 0 {
@@ -71,6 +71,11 @@ impl WriteBuffer {
             stores: HashMap::new(),
             sealer,
         }
+    }
+
+    /// Lets the seal thread end: no memtable is sealed from now on.
+    pub(super) fn stop_sealing(&mut self) {
+        self.sealer = None;
     }
 
     /// Notes what an applied batch wrote; now and then asks the seal thread
@@ -109,7 +114,7 @@ impl WriteBuffer {
 /// The seal thread's work: seals the largest memtables of `stores` until
 /// the rest fit in `budget`. It has a thread of its own because sealing a
 /// memtable took 2.6–7 ms (fjall then tidies the version history of every
-/// keyspace), time the commit thread must not spend while writers wait.
+/// keyspace), time the commit queue's leader must not spend while writers wait.
 fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64) {
     let sizes: Vec<(usize, u64)> = stores
         .iter()
@@ -209,7 +214,7 @@ mod tests {
         );
     }
 
-    /// Real fjall keyspaces written through the commit thread's accounting:
+    /// Real fjall keyspaces written through the commit queue's accounting:
     /// the active memtables stay within the budget (plus one check's worth),
     /// long before any reaches its own 64 MiB limit.
     #[test]
