@@ -7,7 +7,10 @@
 #
 # Usage: bench/scripts/floor.sh [CPU_US...]   (default: 0 20 35 50 70 100)
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
-#   VALUE_SIZE (1024), JSON (a file to write the rows to, for scripts).
+#   VALUE_SIZE (1024), HOPS (burn the CPU on this many plain threads, each
+#   request handed over and answered back, as a server that keeps storage
+#   off its async workers must; default 0: on the async worker), JSON (a
+#   file to write the rows to, for scripts).
 # Needs a release build: cargo build --release --bin rill-bench --bin rill-floor
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -15,6 +18,7 @@ R=${BIN_DIR:-./target/release}
 DURATION=${DURATION:-15}
 WORKERS=${WORKERS:-64}
 VALUE_SIZE=${VALUE_SIZE:-1024}
+HOPS=${HOPS:-0}
 costs=("$@")
 [ ${#costs[@]} -eq 0 ] && costs=(0 20 35 50 70 100)
 work=$(mktemp -d)
@@ -26,7 +30,7 @@ trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 printf '| CPU µs per request | puts/s | p50 µs | p99 µs | mean µs (workers / rate) | server CPU µs/put |\n'
 printf '|---|---|---|---|---|---|\n'
 for cost in "${costs[@]}"; do
-    start_floor "$cost"
+    start_floor "$cost" --hop-threads "$HOPS"
     t0=$(proc_ticks "$floor_pid")
     $R/rill-bench --pb "$floor_addr" --keys 100000 --value-size "$VALUE_SIZE" \
         --workers "$WORKERS" --duration "$DURATION" --mix put=1 \

@@ -47,10 +47,13 @@ wait_idle() {
     echo "still busy after ${most} s; measuring anyway" >&2
 }
 
-# start_floor CPU_US: rill-floor in the background, spending CPU_US µs per
-# request; returns once it listens, with `floor_pid` and `floor_addr` set.
+# start_floor CPU_US [rill-floor flags...]: rill-floor in the background,
+# spending CPU_US µs per request; returns once it listens, with
+# `floor_pid` and `floor_addr` set.
 start_floor() {
-    $R/rill-floor --pb 127.0.0.1:0 --cpu-us "$1" > "$work/floor.out" 2>&1 &
+    local cost=$1
+    shift
+    $R/rill-floor --pb 127.0.0.1:0 --cpu-us "$cost" "$@" > "$work/floor.out" 2>&1 &
     floor_pid=$!
     floor_addr=""
     for _ in $(seq 1 100); do

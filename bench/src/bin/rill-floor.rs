@@ -8,6 +8,11 @@
 //! Run `rill-bench --pb` against it with the flags of a real run: the
 //! latency it reports is the floor for a server that costs that much CPU
 //! per request on the same cores.
+//!
+//! With `--hop-threads N` the CPU time is burnt on one of N plain threads
+//! instead (connection `i` on thread `i % N`), and the answer comes back to
+//! the async worker: the least a server pays that keeps blocking storage
+//! calls off its async workers, as Rill's vnode workers do.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -35,6 +40,33 @@ struct Args {
     /// Async worker threads (default: one per core)
     #[arg(long)]
     threads: Option<usize>,
+    /// Burn the CPU time on one of this many plain threads, handing each
+    /// request over and its answer back (0: on the async worker)
+    #[arg(long, default_value_t = 0)]
+    hop_threads: usize,
+}
+
+/// A request handed to a hop thread: the CPU time to burn, and where to say
+/// it is done.
+type Hop = (Duration, tokio::sync::oneshot::Sender<()>);
+
+/// Starts `n` hop threads; their queues.
+fn hop_threads(n: usize) -> anyhow::Result<Vec<std::sync::mpsc::Sender<Hop>>> {
+    (0..n)
+        .map(|i| {
+            let (tx, rx) = std::sync::mpsc::channel::<Hop>();
+            std::thread::Builder::new()
+                .name(format!("hop-{i}"))
+                .spawn(move || {
+                    for (cpu, done) in rx {
+                        burn(cpu);
+                        let _ = done.send(());
+                    }
+                })
+                .context("starting a hop thread")?;
+            Ok(tx)
+        })
+        .collect()
 }
 
 fn main() -> anyhow::Result<()> {
@@ -53,17 +85,24 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.pb))?;
     println!("rill-floor listening on {}", listener.local_addr()?);
     let cpu = Duration::from_micros(args.cpu_us);
-    loop {
+    let hops = hop_threads(args.hop_threads)?;
+    for i in 0.. {
         let (socket, _) = listener.accept().await?;
+        let hop = (!hops.is_empty()).then(|| hops[i % hops.len()].clone());
         tokio::spawn(async move {
-            if let Err(e) = connection(socket, cpu).await {
+            if let Err(e) = connection(socket, cpu, hop).await {
                 eprintln!("rill-floor: connection closed: {e}");
             }
         });
     }
+    Ok(())
 }
 
-async fn connection(socket: TcpStream, cpu: Duration) -> std::io::Result<()> {
+async fn connection(
+    socket: TcpStream,
+    cpu: Duration,
+    hop: Option<std::sync::mpsc::Sender<Hop>>,
+) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
     let (read, mut write) = socket.into_split();
     let mut read = BufReader::new(read);
@@ -80,7 +119,17 @@ async fn connection(socket: TcpStream, cpu: Duration) -> std::io::Result<()> {
         }
         frame.resize(len, 0);
         read.read_exact(&mut frame).await?;
-        burn(cpu);
+        match &hop {
+            None => burn(cpu),
+            Some(hop) => {
+                let (done, answered) = tokio::sync::oneshot::channel();
+                hop.send((cpu, done))
+                    .map_err(|_| std::io::Error::other("hop thread gone"))?;
+                answered
+                    .await
+                    .map_err(|_| std::io::Error::other("hop thread gone"))?;
+            }
+        }
         write.write_all(&reply(frame[0])).await?;
     }
 }
@@ -160,6 +209,16 @@ mod tests {
         );
         assert_eq!(&err[5..7], &[0x0a, msg.len() as u8]);
         assert_eq!(&err[7..7 + msg.len()], msg.as_bytes());
+    }
+
+    #[test]
+    fn a_hop_thread_burns_the_time_and_answers() {
+        let hops = hop_threads(2).unwrap();
+        for hop in &hops {
+            let (done, answered) = tokio::sync::oneshot::channel();
+            hop.send((Duration::from_millis(1), done)).unwrap();
+            assert_eq!(answered.blocking_recv(), Ok(()));
+        }
     }
 
     #[test]
