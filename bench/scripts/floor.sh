@@ -22,12 +22,10 @@ HOPS=${HOPS:-0}
 costs=("$@")
 [ ${#costs[@]} -eq 0 ] && costs=(0 20 35 50 70 100)
 work=$(mktemp -d)
-# `kill` with no job left fails; under `set -e` that would end the trap before
-# the `rm`, leaving the nodes' data behind, and the script with status 2.
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # shellcheck source=lib.sh
 . bench/scripts/lib.sh
+trap cleanup EXIT
 
 printf '| CPU µs per request | puts/s | p50 µs | p99 µs | mean µs (workers / rate) | server CPU µs/put |\n'
 printf '|---|---|---|---|---|---|\n'

@@ -11,12 +11,10 @@ KEYS=${KEYS:-100000}
 PORT_A=${PORT_A:-18000}
 PORT_B=${PORT_B:-28000}
 work=$(mktemp -d)
-# `kill` with no job left fails; under `set -e` that would end the trap before
-# the `rm`, leaving the nodes' data behind, and the script with status 2.
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # shellcheck source=lib.sh
 . bench/scripts/lib.sh
+trap cleanup EXIT
 
 start_node a "$PORT_A"
 $R/rill-bench --pb "127.0.0.1:$((PORT_A + 87))" --keys "$KEYS" --value-size 1000 --preload \

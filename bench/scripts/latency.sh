@@ -29,12 +29,10 @@ rates=("$@")
 [ ${#rates[@]} -eq 0 ] && rates=(5000 10000 15000 20000)
 work=$(mktemp -d)
 rows="$work/rows.jsonl"
-# `kill` with no job left fails; under `set -e` that would end the trap before
-# the `rm`, leaving the nodes' data behind, and the script with status 2.
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # shellcheck source=lib.sh
 . bench/scripts/lib.sh
+trap cleanup EXIT
 
 # measure LABEL PID ADDR RATE: one run at RATE against ADDR, whose server
 # process is PID; prints a table row and appends a JSON row.

@@ -3,6 +3,16 @@
 
 pids=()
 
+# cleanup: the scripts' EXIT trap. Ends what still runs in the background
+# and removes $work with the nodes' data. `kill` with no job left fails,
+# and under `set -e` that would end the trap before the `rm`, and the
+# script with status 2.
+cleanup() {
+    kill $(jobs -p) 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+
 # start_node NAME PORT [rill start flags...]: a node in $work/NAME with its
 # HTTP, PB and cluster ports at PORT+98, PORT+87 and PORT+99, in the
 # background; returns once it listens. Its pid is added to `pids`.

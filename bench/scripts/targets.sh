@@ -32,12 +32,10 @@ BASE=${BASE_PORT:-19000}
 work=$(mktemp -d)
 results="$work/results.txt"
 rows="$work/rows.jsonl"
-# `kill` with no job left fails; under `set -e` that would end the trap before
-# the `rm`, leaving the nodes' data behind, and the script with status 2.
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # shellcheck source=lib.sh
 . bench/scripts/lib.sh
+trap cleanup EXIT
 
 stop_nodes() {
     stop_pids "${pids[@]}"

@@ -110,6 +110,12 @@ struct Slot<V> {
     next_tick: Instant,
 }
 
+/// Whether a worker runs its idle hook before its next command: when none
+/// is waiting (it is about to sleep), or after `busy` commands in a row.
+fn idle_due(command_waiting: bool, busy: u32) -> bool {
+    !command_waiting || busy >= BUSY_COMMANDS
+}
+
 fn run_worker<V: Vnode>(rx: Receiver<Msg<V>>, tick: Duration, hooks: WorkerHooks) {
     ON_WORKER.with(|w| w.set(true));
     (hooks.start)();
@@ -117,21 +123,19 @@ fn run_worker<V: Vnode>(rx: Receiver<Msg<V>>, tick: Duration, hooks: WorkerHooks
     let mut next_due = Instant::now() + tick;
     let mut busy = 0;
     loop {
-        let next = match rx.try_recv() {
-            Ok(msg) if busy < BUSY_COMMANDS => Ok(msg),
-            first => {
-                if std::panic::catch_unwind(hooks.idle).is_err() {
-                    tracing::error!("vnode worker's idle hook panicked");
-                }
-                busy = 0;
-                match first {
-                    Ok(msg) => Ok(msg),
-                    Err(TryRecvError::Empty) => {
-                        rx.recv_timeout(next_due.saturating_duration_since(Instant::now()))
-                    }
-                    Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
-                }
+        let ready = rx.try_recv();
+        if idle_due(ready.is_ok(), busy) {
+            if std::panic::catch_unwind(hooks.idle).is_err() {
+                tracing::error!("vnode worker's idle hook panicked");
             }
+            busy = 0;
+        }
+        let next = match ready {
+            Ok(msg) => Ok(msg),
+            Err(TryRecvError::Empty) => {
+                rx.recv_timeout(next_due.saturating_duration_since(Instant::now()))
+            }
+            Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
         };
         busy += 1;
         match next {
@@ -234,6 +238,15 @@ impl<V: Vnode> Drop for VnodeHandle<V> {
 #[cfg(test)]
 mod tests {
     use super::worker_of;
+
+    #[test]
+    fn the_idle_hook_runs_before_sleeping_and_every_few_busy_commands() {
+        use super::{BUSY_COMMANDS, idle_due};
+        assert!(idle_due(false, 0));
+        assert!(!idle_due(true, 0));
+        assert!(!idle_due(true, BUSY_COMMANDS - 1));
+        assert!(idle_due(true, BUSY_COMMANDS));
+    }
 
     #[test]
     fn workers_get_contiguous_balanced_ranges() {

@@ -201,21 +201,18 @@ mod tests {
     fn a_worker_runs_its_idle_hook_when_its_mailbox_is_empty_and_every_few_commands() {
         use crate::vnode::{BUSY_COMMANDS, WorkerHooks};
         use std::sync::atomic::Ordering::SeqCst;
-        let m = VnodeManager::new(
-            |partition| Ok(Counter { partition, n: 0 }),
-            VnodeConfig {
-                workers: 1,
-                hooks: WorkerHooks {
-                    start: || {
-                        STARTS.fetch_add(1, SeqCst);
-                    },
-                    idle: || {
-                        IDLES.fetch_add(1, SeqCst);
-                    },
+        let m = counters(VnodeConfig {
+            workers: 1,
+            hooks: WorkerHooks {
+                start: || {
+                    STARTS.fetch_add(1, SeqCst);
                 },
-                ..Default::default()
+                idle: || {
+                    IDLES.fetch_add(1, SeqCst);
+                },
             },
-        );
+            ..Default::default()
+        });
         m.ensure_started(1);
         // A backlog: 64 commands queued behind a blocked one.
         let (release, blocked) = mpsc::channel();
@@ -249,14 +246,16 @@ mod tests {
         m.shutdown();
     }
 
+    /// A manager of counter vnodes, run as `cfg` says.
+    fn counters(cfg: VnodeConfig) -> VnodeManager<Counter> {
+        VnodeManager::new(|partition| Ok(Counter { partition, n: 0 }), cfg)
+    }
+
     fn manager(mailbox: usize) -> VnodeManager<Counter> {
-        VnodeManager::new(
-            |partition| Ok(Counter { partition, n: 0 }),
-            VnodeConfig {
-                mailbox,
-                ..Default::default()
-            },
-        )
+        counters(VnodeConfig {
+            mailbox,
+            ..Default::default()
+        })
     }
 
     #[test]
@@ -281,13 +280,10 @@ mod tests {
 
     #[test]
     fn vnodes_sharing_a_worker_survive_a_panic_and_keep_their_order() {
-        let m = VnodeManager::new(
-            |partition| Ok(Counter { partition, n: 0 }),
-            VnodeConfig {
-                workers: 1,
-                ..Default::default()
-            },
-        );
+        let m = counters(VnodeConfig {
+            workers: 1,
+            ..Default::default()
+        });
         m.ensure_started(1);
         m.ensure_started(2);
         let (tx, rx) = mpsc::channel();

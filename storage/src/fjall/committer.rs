@@ -198,15 +198,7 @@ impl CommitQueue {
                 Err(TryLockError::Poisoned(p)) => p.into_inner(),
                 Err(TryLockError::WouldBlock) => return,
             };
-            loop {
-                let msgs = {
-                    let mut queued = self.queued();
-                    let n = queued.msgs.len().min(MAX_BATCH);
-                    queued.msgs.drain(..n).collect::<Vec<_>>()
-                };
-                if msgs.is_empty() {
-                    break;
-                }
+            while let Some(msgs) = self.take_batch() {
                 apply(inner, msgs, &mut buffer);
             }
             drop(buffer);
@@ -216,6 +208,14 @@ impl CommitQueue {
                 return;
             }
         }
+    }
+
+    /// The oldest queued messages, at most a batch of them; `None` when
+    /// nothing is queued.
+    fn take_batch(&self) -> Option<Vec<Msg>> {
+        let mut queued = self.queued();
+        let n = queued.msgs.len().min(MAX_BATCH);
+        (n > 0).then(|| queued.msgs.drain(..n).collect())
     }
 
     /// Refuses further writes and applies those already queued.
