@@ -9,8 +9,10 @@
 # Environment: DURATION (seconds per run, default 15), WORKERS (64),
 #   VALUE_SIZE (1024), HOPS (burn the CPU on this many plain threads, each
 #   request handed over and answered back, as a server that keeps storage
-#   off its async workers must; default 0: on the async worker), JSON (a
-#   file to write the rows to, for scripts).
+#   off its async workers must; default 0: on the async worker), SPREAD
+#   (set: each request goes to a hop thread picked at random, as keys pick
+#   a vnode's worker in Rill, instead of its connection's), JSON (a file to
+#   write the rows to, for scripts).
 # Needs a release build: cargo build --release --bin rill-bench --bin rill-floor
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -30,7 +32,7 @@ trap cleanup EXIT
 printf '| CPU µs per request | puts/s | p50 µs | p99 µs | mean µs (workers / rate) | server CPU µs/put |\n'
 printf '|---|---|---|---|---|---|\n'
 for cost in "${costs[@]}"; do
-    start_floor "$cost" --hop-threads "$HOPS"
+    start_floor "$cost" --hop-threads "$HOPS" ${SPREAD:+--hop-spread}
     t0=$(proc_ticks "$floor_pid")
     $R/rill-bench --pb "$floor_addr" --keys 100000 --value-size "$VALUE_SIZE" \
         --workers "$WORKERS" --duration "$DURATION" --mix put=1 \

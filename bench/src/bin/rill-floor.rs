@@ -12,7 +12,10 @@
 //! With `--hop-threads N` the CPU time is burnt on one of N plain threads
 //! instead (connection `i` on thread `i % N`), and the answer comes back to
 //! the async worker: the least a server pays that keeps blocking storage
-//! calls off its async workers, as Rill's vnode workers do.
+//! calls off its async workers, as Rill's vnode workers do. With
+//! `--hop-spread` each request goes to a hop thread picked at random
+//! instead, as a request's key picks the worker of its vnode in Rill: the
+//! threads' queues then vary in length from moment to moment.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -44,6 +47,10 @@ struct Args {
     /// request over and its answer back (0: on the async worker)
     #[arg(long, default_value_t = 0)]
     hop_threads: usize,
+    /// Hand each request to a hop thread picked at random, not to the one
+    /// of its connection
+    #[arg(long)]
+    hop_spread: bool,
 }
 
 /// A request handed to a hop thread: the CPU time to burn, and where to say
@@ -88,7 +95,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let hops = hop_threads(args.hop_threads)?;
     for i in 0.. {
         let (socket, _) = listener.accept().await?;
-        let hop = (!hops.is_empty()).then(|| hops[i % hops.len()].clone());
+        let hop = match (hops.is_empty(), args.hop_spread) {
+            (true, _) => Vec::new(),
+            (false, true) => hops.clone(),
+            (false, false) => vec![hops[i % hops.len()].clone()],
+        };
         tokio::spawn(async move {
             if let Err(e) = connection(socket, cpu, hop).await {
                 eprintln!("rill-floor: connection closed: {e}");
@@ -101,8 +112,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 async fn connection(
     socket: TcpStream,
     cpu: Duration,
-    hop: Option<std::sync::mpsc::Sender<Hop>>,
+    hop: Vec<std::sync::mpsc::Sender<Hop>>,
 ) -> std::io::Result<()> {
+    let mut pick = Pick::seeded(&socket);
     socket.set_nodelay(true)?;
     let (read, mut write) = socket.into_split();
     let mut read = BufReader::new(read);
@@ -119,11 +131,12 @@ async fn connection(
         }
         frame.resize(len, 0);
         read.read_exact(&mut frame).await?;
-        match &hop {
-            None => burn(cpu),
-            Some(hop) => {
+        match hop.len() {
+            0 => burn(cpu),
+            n => {
                 let (done, answered) = tokio::sync::oneshot::channel();
-                hop.send((cpu, done))
+                hop[pick.next() % n]
+                    .send((cpu, done))
                     .map_err(|_| std::io::Error::other("hop thread gone"))?;
                 answered
                     .await
@@ -166,6 +179,25 @@ fn error_body(msg: &str) -> Vec<u8> {
     out.extend_from_slice(msg.as_bytes());
     out.extend_from_slice(&[0x10, 0]);
     out
+}
+
+/// Picks hop threads at random for one connection (xorshift64*): the
+/// load generator's keys are uniform, so any fair pick will do.
+struct Pick(u64);
+
+impl Pick {
+    /// Seeded from the connection's port, so connections differ.
+    fn seeded(socket: &TcpStream) -> Pick {
+        let port = socket.peer_addr().map_or(1, |a| a.port());
+        Pick(0x9E37_79B9_7F4A_7C15 ^ u64::from(port))
+    }
+
+    fn next(&mut self) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize
+    }
 }
 
 /// Spins until this thread has used `cpu` more CPU time: a preempted
@@ -219,6 +251,19 @@ mod tests {
             hop.send((Duration::from_millis(1), done)).unwrap();
             assert_eq!(answered.blocking_recv(), Ok(()));
         }
+    }
+
+    #[test]
+    fn random_picks_spread_evenly() {
+        let mut pick = Pick(7);
+        let mut counts = [0u32; 4];
+        for _ in 0..8_000 {
+            counts[pick.next() % 4] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (1_700..2_300).contains(&c)),
+            "{counts:?}"
+        );
     }
 
     #[test]

@@ -13,6 +13,10 @@
 //! `db_write_buffer_size` works this way). The sealed memtables are about
 //! twice the budget's average share, so flushes also write fewer, larger
 //! tables. fjall's own per-keyspace limit stays as a backstop.
+//!
+//! The seal thread also frees the memtables it sealed, once fjall has
+//! flushed them and let go of them ([`Retired`]): fjall would free them
+//! while holding locks every write needs.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -57,8 +61,14 @@ impl WriteBuffer {
         let thread = std::thread::Builder::new()
             .name("storage-seal".into())
             .spawn(move || {
-                while let Ok(stores) = rx.recv() {
-                    seal_over_budget(&stores, budget);
+                let mut retired = Retired::default();
+                loop {
+                    match rx.recv_timeout(SWEEP_EVERY) {
+                        Ok(stores) => seal_over_budget(&stores, budget, &mut retired),
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                    retired.sweep();
                 }
             })?;
         Ok((WriteBuffer::new(budget, Some(tx)), Some(thread)))
@@ -115,7 +125,7 @@ impl WriteBuffer {
 /// the rest fit in `budget`. It has a thread of its own because sealing a
 /// memtable took 2.6–7 ms (fjall then tidies the version history of every
 /// keyspace), time the commit queue's leader must not spend while writers wait.
-fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64) {
+fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64, retired: &mut Retired) {
     let sizes: Vec<(usize, u64)> = stores
         .iter()
         .map(|s| s.keyspace.tree.active_memtable().size())
@@ -134,10 +144,49 @@ fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64) {
         }
         // A failure leaves the memtable active; fjall's own limit and the
         // next check still apply, so no write fails for it.
+        let memtable = store.keyspace.tree.active_memtable();
         match store.keyspace.rotate_memtable() {
-            Ok(_) => tracing::trace!(store = %store.name, "sealed the largest memtable"),
+            Ok(sealed) => {
+                if sealed {
+                    retired.hold(memtable);
+                }
+                tracing::trace!(store = %store.name, "sealed the largest memtable")
+            }
             Err(e) => tracing::warn!(store = %store.name, error = %e, "sealing a memtable failed"),
         }
+    }
+}
+
+/// How often the seal thread frees retired memtables while no write asks it
+/// to look at the sizes.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Memtables this thread sealed, held until fjall no longer needs them.
+///
+/// A flushed memtable is freed by whichever fjall call drops the last
+/// version that refers to it, and fjall drops old versions while it holds
+/// that keyspace's version lock (in the version clean-up that every seal
+/// runs over all keyspaces). Freeing a memtable of several MiB, entry by
+/// entry, took 5–12 ms; every write to the keyspace waited, and with it,
+/// as writes go in one batch under fjall's journal lock, every write of the
+/// node. Holding one more reference here moves that free to this thread,
+/// outside every lock, once fjall's references are gone.
+#[derive(Default)]
+struct Retired(Vec<Arc<dyn std::any::Any + Send + Sync>>);
+
+impl Retired {
+    fn hold(&mut self, memtable: Arc<dyn std::any::Any + Send + Sync>) {
+        self.0.push(memtable);
+    }
+
+    /// Frees the memtables no one else refers to any more.
+    fn sweep(&mut self) {
+        self.0.retain(|m| Arc::strong_count(m) > 1);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
@@ -214,36 +263,74 @@ mod tests {
         );
     }
 
+    /// A store of `db` as the commit queue knows it, on a keyspace with a
+    /// memtable limit far above what the tests write.
+    fn real_store(db: &fjall::Database, id: u32) -> Arc<StoreState> {
+        let name = format!("kv.{id}");
+        let keyspace = db
+            .keyspace(&name, || {
+                fjall::KeyspaceCreateOptions::default().max_memtable_size(64 << 20)
+            })
+            .unwrap();
+        Arc::new(StoreState {
+            id,
+            name,
+            keyspace,
+            dropped: Default::default(),
+            pending: Default::default(),
+            seal_lock: Default::default(),
+        })
+    }
+
+    /// A memtable the seal thread sealed outlives fjall's references: it is
+    /// freed by the seal thread's sweep once fjall has flushed it and let
+    /// go of it, not by fjall under its locks.
+    #[test]
+    fn sealed_memtables_are_freed_by_the_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = fjall::Database::builder(dir.path()).open().unwrap();
+        let (a, b) = (real_store(&db, 1), real_store(&db, 2));
+        a.keyspace.insert("k", vec![1u8; 4096]).unwrap();
+        let memtable = Arc::downgrade(&a.keyspace.tree.active_memtable());
+        let mut retired = Retired::default();
+        seal_over_budget(std::slice::from_ref(&a), 0, &mut retired);
+        assert_eq!(retired.len(), 1, "the sealed memtable is held");
+        retired.sweep();
+        assert!(memtable.upgrade().is_some(), "fjall still needs it");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        // Each seal of another keyspace runs fjall's clean-up of old
+        // versions over every keyspace, once `a` is flushed.
+        let mut round = 0u32;
+        while memtable.strong_count() > 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fjall kept the memtable"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            round += 1;
+            b.keyspace.insert(round.to_be_bytes(), &b"x"[..]).unwrap();
+            seal_over_budget(std::slice::from_ref(&b), 0, &mut retired);
+        }
+        assert!(
+            memtable.upgrade().is_some(),
+            "only the seal thread holds it now"
+        );
+        retired.sweep();
+        assert!(memtable.upgrade().is_none(), "the sweep freed it");
+        assert_eq!(a.keyspace.get("k").unwrap().map(|v| v.len()), Some(4096));
+    }
+
     /// Real fjall keyspaces written through the commit queue's accounting:
     /// the active memtables stay within the budget (plus one check's worth),
     /// long before any reaches its own 64 MiB limit.
     #[test]
     fn keeps_real_memtables_within_the_budget() {
         use super::super::committer::Change;
-        use fjall::{Database, KeyspaceCreateOptions};
-        use std::sync::atomic::AtomicBool;
 
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::builder(dir.path()).open().unwrap();
+        let db = fjall::Database::builder(dir.path()).open().unwrap();
         let budget = 1 << 20;
-        let stores: Vec<Arc<StoreState>> = (0..8u32)
-            .map(|id| {
-                let name = format!("kv.{id}");
-                let keyspace = db
-                    .keyspace(&name, || {
-                        KeyspaceCreateOptions::default().max_memtable_size(64 << 20)
-                    })
-                    .unwrap();
-                Arc::new(StoreState {
-                    id,
-                    name,
-                    keyspace,
-                    dropped: AtomicBool::new(false),
-                    pending: Default::default(),
-                    seal_lock: Default::default(),
-                })
-            })
-            .collect();
+        let stores: Vec<Arc<StoreState>> = (0..8u32).map(|id| real_store(&db, id)).collect();
         // The seal thread's work, done here after each batch so the sizes
         // can be checked between batches.
         let (tx, requests) = mpsc::sync_channel(1);
@@ -267,7 +354,7 @@ mod tests {
             };
             buffer.written(&[job]);
             if let Ok(live) = requests.try_recv() {
-                seal_over_budget(&live, budget);
+                seal_over_budget(&live, budget, &mut Retired::default());
             }
             let total: u64 = stores[..7]
                 .iter()
