@@ -156,6 +156,14 @@ fn grow_to_three_and_four_then_leave() {
     let keys = 10_000;
     let a = start(dir.path(), "a");
     assert_eq!(write_keys(&a, 0..keys, ""), keys);
+    let stats: Value =
+        serde_json::from_slice(&Client::new(a.http).get("/stats").unwrap().body).unwrap();
+    let batches = stats["rill_storage_batches_total"].as_u64().unwrap();
+    assert!(batches >= 1 && batches <= keys as u64 * 3, "{stats}");
+    let stalled = stats["rill_storage_stalled_batches_total"]
+        .as_u64()
+        .unwrap();
+    assert!(stalled <= batches, "{stats}");
     let b = start(dir.path(), "b");
     let c = start(dir.path(), "c");
     join(&b, &a);

@@ -452,6 +452,14 @@ impl KvService {
                 c.capacity_bytes.into(),
             );
         }
+        if let Some(c) = self.inner.backend.commit_stats() {
+            m.insert("rill_storage_batches_total".into(), c.batches.into());
+            m.insert(
+                "rill_storage_stalled_batches_total".into(),
+                c.stalled.into(),
+            );
+            m.insert("rill_storage_stalled_us_total".into(), c.stalled_us.into());
+        }
         m.insert(
             "vnodes_running".into(),
             self.inner.vnodes.running().len().into(),

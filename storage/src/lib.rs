@@ -133,6 +133,23 @@ pub trait Backend: Send + Sync + 'static {
     fn row_cache_stats(&self) -> Option<RowCacheStats> {
         None
     }
+
+    /// How many write batches the engine applied, and how many of them it
+    /// was slow to apply, if it counts them (for `/stats`).
+    fn commit_stats(&self) -> Option<CommitStats> {
+        None
+    }
+}
+
+/// Write batches applied since start, and those that took over a
+/// millisecond: while one is applied every other write of the node waits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    pub batches: u64,
+    /// Batches that took over 1 ms.
+    pub stalled: u64,
+    /// Their time, in microseconds, all together.
+    pub stalled_us: u64,
 }
 
 /// What the row cache holds and how often it answered.

@@ -297,7 +297,10 @@ fn commit(inner: &Inner, jobs: &[Job]) -> Result<()> {
             None => batch.remove(keyspace, key),
         }
     }
-    batch.commit().map_err(engine_error)
+    let started = std::time::Instant::now();
+    let applied = batch.commit().map_err(engine_error);
+    inner.stalls.record(started.elapsed());
+    applied
 }
 
 /// The row cache learns each applied value, in the order applied (nothing

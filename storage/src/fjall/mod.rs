@@ -7,6 +7,7 @@
 
 mod committer;
 mod journal_sync;
+mod stalls;
 mod write_buffer;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Sl
 
 use self::committer::{Change, CommitQueue, Done, Job, Msg, StoreState};
 use self::journal_sync::{JournalSync, SyncError};
+use self::stalls::Stalls;
 use self::write_buffer::WriteBuffer;
 use crate::commit::GroupCommit;
 use crate::row_cache::RowCache;
@@ -95,6 +97,7 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         write_seqs: AtomicU64::new(0),
         journal: JournalSync::new(path),
         poisoned: AtomicBool::new(false),
+        stalls: Stalls::default(),
     });
     let (flusher, syncer) = match cfg.durability {
         Durability::Sync => (None, Some(Syncer::start(Arc::clone(&inner))?)),
@@ -154,6 +157,8 @@ struct Inner {
     /// Set when one of our fsyncs failed: what reached the disk is unknown,
     /// so writes are refused until a restart (as fjall does after its own).
     poisoned: AtomicBool,
+    /// How long fjall took over each batch.
+    stalls: Stalls,
 }
 
 impl Inner {
@@ -362,6 +367,10 @@ impl Backend for FjallBackend {
 
     fn row_cache_stats(&self) -> Option<crate::RowCacheStats> {
         self.inner.rows.as_ref().map(RowCache::stats)
+    }
+
+    fn commit_stats(&self) -> Option<crate::CommitStats> {
+        Some(self.inner.stalls.stats())
     }
 }
 
@@ -675,5 +684,21 @@ mod tests {
         assert_eq!(journal_budget(64 * MIB), JOURNAL_FLOOR);
         assert_eq!(journal_budget(512 * MIB), 1280 * MIB);
         assert_eq!(journal_budget(u64::MAX), u64::MAX);
+    }
+
+    /// Every batch applied is counted; stalled ones are among them.
+    #[test]
+    fn counts_the_batches_it_applies() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = open_fjall(dir.path(), &crate::StorageConfig::default()).unwrap();
+        let before = backend.commit_stats().unwrap();
+        let store = backend.store("kv.1").unwrap();
+        for i in 0..10u32 {
+            store.put(&i.to_be_bytes(), b"v").unwrap();
+        }
+        let after = backend.commit_stats().unwrap();
+        assert!(after.batches > before.batches, "{after:?}");
+        assert!(after.batches <= before.batches + 10, "{after:?}");
+        assert!(after.stalled <= after.batches);
     }
 }
