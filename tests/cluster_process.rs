@@ -131,12 +131,16 @@ fn violations(node: &RillProcess) -> u64 {
         .expect("violations count")
 }
 
+/// The node's `/stats`.
+fn stats(node: &RillProcess) -> Value {
+    serde_json::from_slice(&Client::new(node.http).get("/stats").unwrap().body).unwrap()
+}
+
 /// Whether each node's running vnodes are exactly the partitions it owns.
 fn runs_only_its_own(nodes: &[&RillProcess]) -> bool {
     let members = admin_json(nodes[0], &["member-status"]);
     nodes.iter().all(|n| {
-        let stats: Value =
-            serde_json::from_slice(&Client::new(n.http).get("/stats").unwrap().body).unwrap();
+        let stats = stats(n);
         let name = stats["nodename"].clone();
         let pct = members["members"]
             .as_array()
@@ -156,8 +160,7 @@ fn grow_to_three_and_four_then_leave() {
     let keys = 10_000;
     let a = start(dir.path(), "a");
     assert_eq!(write_keys(&a, 0..keys, ""), keys);
-    let stats: Value =
-        serde_json::from_slice(&Client::new(a.http).get("/stats").unwrap().body).unwrap();
+    let stats = stats(&a);
     let batches = stats["rill_storage_batches_total"].as_u64().unwrap();
     assert!(batches >= 1 && batches <= keys as u64 * 3, "{stats}");
     let stalled = stats["rill_storage_stalled_batches_total"]

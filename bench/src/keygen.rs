@@ -1,6 +1,5 @@
-//! Random numbers, key choice and value contents for the workers: a small
-//! seeded generator (SplitMix64) per worker, and the sequential, uniform
-//! and pareto key generators.
+//! Key choice and value contents for the workers: the sequential, uniform
+//! and pareto key generators, drawing from each worker's own [`Rng`].
 //!
 //! The pareto generator is the self-similar 80/20 distribution: a fraction
 //! h of the keys gets 1 − h of the operations, at every scale.
@@ -11,34 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 
 use crate::args::{KeyGenKind, ValueSize};
-
-/// SplitMix64: fast, seedable, good enough for load generation.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0), by multiply-shift.
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// A float in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use crate::rng::Rng;
 
 /// The share of keys that receives `1 - PARETO_H` of the operations.
 const PARETO_H: f64 = 0.2;

@@ -8,6 +8,7 @@ mod driver;
 mod keygen;
 mod pace;
 mod report;
+mod rng;
 mod run;
 mod stats;
 mod svg;

@@ -18,7 +18,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::keygen::Rng;
+use crate::rng::Rng;
 
 /// One worker's arrival times.
 #[derive(Debug)]

@@ -19,8 +19,9 @@ use tokio::time::MissedTickBehavior;
 
 use crate::args::{Args, Op};
 use crate::driver::Driver;
-use crate::keygen::{KeyGen, Rng, Values, key_name};
+use crate::keygen::{KeyGen, Values, key_name};
 use crate::pace::Schedule;
+use crate::rng::Rng;
 use crate::stats::{OpStats, Recorder, TimePoint};
 
 /// What the preload did.

@@ -53,6 +53,20 @@ pub(super) struct StoreState {
     pub(super) seal_lock: Mutex<()>,
 }
 
+impl StoreState {
+    /// A live store on `keyspace`, with nothing pending.
+    pub(super) fn new(id: u32, name: String, keyspace: Keyspace) -> StoreState {
+        StoreState {
+            id,
+            name,
+            keyspace,
+            dropped: AtomicBool::new(false),
+            pending: Pending::default(),
+            seal_lock: Mutex::default(),
+        }
+    }
+}
+
 /// Key → (the queued write's sequence number, its value or `None` for a delete).
 type PendingMap = HashMap<Box<[u8]>, (u64, Option<Slice>)>;
 

@@ -286,14 +286,11 @@ impl Backend for FjallBackend {
         }
         let keyspace = self.inner.keyspace(name)?;
         let store = Arc::new(FjallStore {
-            state: Arc::new(StoreState {
-                id: self.inner.store_ids.fetch_add(1, Ordering::Relaxed),
-                name: name.to_owned(),
+            state: Arc::new(StoreState::new(
+                self.inner.store_ids.fetch_add(1, Ordering::Relaxed),
+                name.to_owned(),
                 keyspace,
-                dropped: AtomicBool::new(false),
-                pending: Default::default(),
-                seal_lock: Mutex::default(),
-            }),
+            )),
             inner: Arc::clone(&self.inner),
         });
         stores.insert(name.to_owned(), Arc::clone(&store));

@@ -171,6 +171,9 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// as writes go in one batch under fjall's journal lock, every write of the
 /// node. Holding one more reference here moves that free to this thread,
 /// outside every lock, once fjall's references are gone.
+///
+/// The memtables are held as `dyn Any`: fjall hands them out but does not
+/// export their type.
 #[derive(Default)]
 struct Retired(Vec<Arc<dyn std::any::Any + Send + Sync>>);
 
@@ -272,14 +275,7 @@ mod tests {
                 fjall::KeyspaceCreateOptions::default().max_memtable_size(64 << 20)
             })
             .unwrap();
-        Arc::new(StoreState {
-            id,
-            name,
-            keyspace,
-            dropped: Default::default(),
-            pending: Default::default(),
-            seal_lock: Default::default(),
-        })
+        Arc::new(StoreState::new(id, name, keyspace))
     }
 
     /// A memtable the seal thread sealed outlives fjall's references: it is
