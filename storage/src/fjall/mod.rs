@@ -84,12 +84,13 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         .journal_compression(fjall::CompressionType::None)
         .open()
         .map_err(engine_error)?;
-    let (buffer, seal_thread) = WriteBuffer::start(write_buffer)?;
+    let memtable_bytes = cfg.memtable_mb.max(1).saturating_mul(MIB);
+    let (buffer, seal_thread) = WriteBuffer::start(write_buffer, memtable_bytes)?;
     let inner = Arc::new(Inner {
         db,
         durability: cfg.durability,
         commit: GroupCommit::default(),
-        memtable_bytes: cfg.memtable_mb.max(1).saturating_mul(MIB),
+        memtable_bytes,
         syncer: Mutex::new(None),
         rows: RowCache::new(cfg.row_cache_mb.saturating_mul(MIB)),
         store_ids: AtomicU32::new(0),
@@ -117,6 +118,14 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
         syncer,
     }))
 }
+
+/// fjall's own memtable limit, as a multiple of `memtable_mb`. Past its
+/// limit fjall asks its worker to seal the memtable once per write until
+/// one does, and a single worker that finds its channel full of those
+/// requests blocks on it for good (fjall PR 323); the seal thread keeps
+/// every memtable under `memtable_mb`, so only a stuck seal thread would
+/// let one reach this.
+const FJALL_BACKSTOP: u64 = 4;
 
 /// fjall's default journal limit, which we keep when it is enough.
 const JOURNAL_FLOOR: u64 = 512 * MIB;
@@ -251,7 +260,9 @@ impl Inner {
     }
 
     fn keyspace(&self, name: &str) -> Result<Keyspace> {
-        let memtable = self.memtable_bytes;
+        // The seal thread keeps memtables under `memtable_bytes`; fjall's
+        // own limit is only a backstop (decision 0022).
+        let memtable = self.memtable_bytes.saturating_mul(FJALL_BACKSTOP);
         self.db
             .keyspace(name, || {
                 KeyspaceCreateOptions::default()

@@ -12,7 +12,13 @@
 //! memtables seal one at a time, at a steady pace (RocksDB's
 //! `db_write_buffer_size` works this way). The sealed memtables are about
 //! twice the budget's average share, so flushes also write fewer, larger
-//! tables. fjall's own per-keyspace limit stays as a backstop.
+//! tables.
+//!
+//! The seal thread also seals any memtable that reaches the per-memtable
+//! cap (`memtable_mb`), as a hot keyspace's can before the total reaches
+//! the budget. fjall's own limit, set well above the cap, stays a backstop:
+//! past it fjall floods its single worker's channel with seal requests, on
+//! which that worker can block for good (decision 0022).
 //!
 //! The seal thread also frees the memtables it sealed, once fjall has
 //! flushed them and let go of them ([`Retired`]): fjall would free them
@@ -31,6 +37,10 @@ use super::committer::{Job, StoreState};
 /// How many times per budget's worth of writes the sizes are looked at: the
 /// total passes the budget by at most 1/64 of it.
 const CHECKS_PER_BUDGET: u64 = 64;
+
+/// How many times per cap's worth of writes the sizes are looked at, at
+/// least: one memtable passes the cap by at most a quarter of it.
+const CHECKS_PER_CAP: u64 = 4;
 
 /// How the commit queue hands the stores it has written to to the seal thread.
 type SealRequests = mpsc::SyncSender<Vec<Arc<StoreState>>>;
@@ -51,12 +61,15 @@ pub(super) struct WriteBuffer {
 }
 
 impl WriteBuffer {
-    /// The commit queue's write buffer for `budget` bytes (0: none), and
-    /// the seal thread it hands work to, which ends after the write buffer.
-    pub(super) fn start(budget: u64) -> std::io::Result<(WriteBuffer, Option<JoinHandle<()>>)> {
-        if budget == 0 {
-            return Ok((WriteBuffer::new(budget, None), None));
-        }
+    /// The commit queue's write buffer for `budget` bytes in all (0: no
+    /// total) and `cap` bytes per memtable, and the seal thread it hands
+    /// work to, which ends after the write buffer.
+    pub(super) fn start(
+        budget: u64,
+        cap: u64,
+    ) -> std::io::Result<(WriteBuffer, Option<JoinHandle<()>>)> {
+        let budget = if budget == 0 { u64::MAX } else { budget };
+        let cap = cap.max(1);
         let (tx, rx) = mpsc::sync_channel::<Vec<Arc<StoreState>>>(1);
         let thread = std::thread::Builder::new()
             .name("storage-seal".into())
@@ -64,19 +77,21 @@ impl WriteBuffer {
                 let mut retired = Retired::default();
                 loop {
                     match rx.recv_timeout(SWEEP_EVERY) {
-                        Ok(stores) => seal_over_budget(&stores, budget, &mut retired),
+                        Ok(stores) => seal_over_budget(&stores, budget, cap, &mut retired),
                         Err(mpsc::RecvTimeoutError::Timeout) => {}
                         Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     }
                     retired.sweep();
                 }
             })?;
-        Ok((WriteBuffer::new(budget, Some(tx)), Some(thread)))
+        Ok((WriteBuffer::new(budget, cap, Some(tx)), Some(thread)))
     }
 
-    fn new(budget: u64, sealer: Option<SealRequests>) -> Self {
+    fn new(budget: u64, cap: u64, sealer: Option<SealRequests>) -> Self {
         WriteBuffer {
-            check_every: (budget / CHECKS_PER_BUDGET).max(1),
+            check_every: (budget / CHECKS_PER_BUDGET)
+                .min(cap / CHECKS_PER_CAP)
+                .max(1),
             since_check: 0,
             stores: HashMap::new(),
             sealer,
@@ -121,17 +136,18 @@ impl WriteBuffer {
     }
 }
 
-/// The seal thread's work: seals the largest memtables of `stores` until
-/// the rest fit in `budget`. It has a thread of its own because sealing a
-/// memtable took 2.6–7 ms (fjall then tidies the version history of every
-/// keyspace), time the commit queue's leader must not spend while writers wait.
-fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64, retired: &mut Retired) {
+/// The seal thread's work: seals the memtables of `stores` that reached
+/// `cap`, then the largest until the rest fit in `budget`. It has a thread
+/// of its own because sealing a memtable took 2.6–7 ms (fjall then tidies
+/// the version history of every keyspace), time the commit queue's leader
+/// must not spend while writers wait.
+fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64, cap: u64, retired: &mut Retired) {
     let sizes: Vec<(usize, u64)> = stores
         .iter()
         .map(|s| s.keyspace.tree.active_memtable().size())
         .enumerate()
         .collect();
-    for i in to_seal(&sizes, budget) {
+    for i in to_seal_capped(&sizes, budget, cap) {
         let store = &stores[i];
         // `drop_store` takes this lock after marking the store dropped, so
         // a keyspace is never sealed while it is deleted.
@@ -191,6 +207,24 @@ impl Retired {
     fn len(&self) -> usize {
         self.0.len()
     }
+}
+
+/// Which memtables to seal, given (id, active memtable size) pairs: every
+/// one that reached `cap`, in the order given, then what [`to_seal`] picks
+/// among the others.
+pub(super) fn to_seal_capped<Id: Copy + Ord>(
+    sizes: &[(Id, u64)],
+    budget: u64,
+    cap: u64,
+) -> Vec<Id> {
+    let at_cap = |size: u64| size > 0 && size >= cap;
+    let rest: Vec<(Id, u64)> = sizes.iter().copied().filter(|(_, s)| !at_cap(*s)).collect();
+    let mut seal: Vec<Id> = (sizes.iter())
+        .filter(|(_, s)| at_cap(*s))
+        .map(|(id, _)| *id)
+        .collect();
+    seal.extend(to_seal(&rest, budget));
+    seal
 }
 
 /// Which memtables to seal, given (id, active memtable size) pairs: the
@@ -289,7 +323,7 @@ mod tests {
         a.keyspace.insert("k", vec![1u8; 4096]).unwrap();
         let memtable = Arc::downgrade(&a.keyspace.tree.active_memtable());
         let mut retired = Retired::default();
-        seal_over_budget(std::slice::from_ref(&a), 0, &mut retired);
+        seal_over_budget(std::slice::from_ref(&a), 0, u64::MAX, &mut retired);
         assert_eq!(retired.len(), 1, "the sealed memtable is held");
         retired.sweep();
         assert!(memtable.upgrade().is_some(), "fjall still needs it");
@@ -305,7 +339,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
             round += 1;
             b.keyspace.insert(round.to_be_bytes(), &b"x"[..]).unwrap();
-            seal_over_budget(std::slice::from_ref(&b), 0, &mut retired);
+            seal_over_budget(std::slice::from_ref(&b), 0, u64::MAX, &mut retired);
         }
         assert!(
             memtable.upgrade().is_some(),
@@ -330,7 +364,7 @@ mod tests {
         // The seal thread's work, done here after each batch so the sizes
         // can be checked between batches.
         let (tx, requests) = mpsc::sync_channel(1);
-        let mut buffer = WriteBuffer::new(budget, Some(tx));
+        let mut buffer = WriteBuffer::new(budget, u64::MAX, Some(tx));
         // A dropped store is never sealed, however large.
         stores[7].dropped.store(true, Ordering::SeqCst);
         let value = vec![7u8; 1000];
@@ -350,7 +384,7 @@ mod tests {
             };
             buffer.written(&[job]);
             if let Ok(live) = requests.try_recv() {
-                seal_over_budget(&live, budget, &mut Retired::default());
+                seal_over_budget(&live, budget, u64::MAX, &mut Retired::default());
             }
             let total: u64 = stores[..7]
                 .iter()
@@ -370,7 +404,80 @@ mod tests {
         assert!(!sealed(&stores[7]));
     }
 
+    #[test]
+    fn memtables_at_the_cap_are_sealed_within_the_budget() {
+        assert_eq!(
+            to_seal_capped(&[(1, 10), (2, 40), (3, 50)], 1_000, 40),
+            vec![2, 3]
+        );
+        // Then the budget, over what is left.
+        assert_eq!(
+            to_seal_capped(&[(1, 30), (2, 45), (3, 20)], 40, 40),
+            vec![2, 1]
+        );
+        assert!(to_seal_capped(&[(1, 0), (2, 39)], u64::MAX, 40).is_empty());
+    }
+
+    /// One hot keyspace takes every write while the total stays far under
+    /// the budget: the seal thread still seals its memtable at the cap,
+    /// long before fjall's own limit (which would flood fjall's worker
+    /// with seal requests).
+    #[test]
+    fn a_hot_memtable_is_sealed_at_the_cap() {
+        use super::super::committer::Change;
+
+        let dir = tempfile::tempdir().unwrap();
+        let db = fjall::Database::builder(dir.path()).open().unwrap();
+        let cap = 256 << 10;
+        let hot = real_store(&db, 1);
+        let (tx, requests) = mpsc::sync_channel(1);
+        let mut buffer = WriteBuffer::new(u64::MAX, cap, Some(tx));
+        let value = vec![3u8; 1000];
+        let mut most = 0;
+        for i in 0..3_000u32 {
+            let key = i.to_be_bytes();
+            hot.keyspace.insert(key, &value[..]).unwrap();
+            let job = Job {
+                store: Arc::clone(&hot),
+                changes: vec![Change {
+                    key: key.into(),
+                    value: Some(value[..].into()),
+                }],
+                cache: false,
+                done: None,
+            };
+            buffer.written(&[job]);
+            if let Ok(live) = requests.try_recv() {
+                seal_over_budget(&live, u64::MAX, cap, &mut Retired::default());
+            }
+            most = most.max(hot.keyspace.tree.active_memtable().size());
+        }
+        // 3 MB written, twelve times the cap; fjall's limit is 64 MiB here.
+        assert!(most <= cap + cap / 2, "the hot memtable reached {most}");
+        assert!(hot.keyspace.sealed_memtable_count() + hot.keyspace.table_count() > 0);
+    }
+
     proptest! {
+        /// With a cap, no memtable left active has reached it, and what is
+        /// left still fits the budget.
+        #[test]
+        fn nothing_left_reaches_the_cap(
+            sizes in proptest::collection::vec(0u64..1_000, 0..80),
+            budget in 0u64..50_000,
+            cap in 1u64..1_200,
+        ) {
+            let sizes: Vec<(u32, u64)> =
+                sizes.into_iter().enumerate().map(|(i, s)| (i as u32, s)).collect();
+            let seal = to_seal_capped(&sizes, budget, cap);
+            let kept = || sizes.iter().filter(|(id, _)| !seal.contains(id));
+            prop_assert!(kept().all(|(_, s)| *s == 0 || *s < cap));
+            prop_assert!(kept().map(|s| s.1).sum::<u64>() <= budget);
+            let mut unique = seal.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), seal.len());
+        }
+
         /// What is left after sealing fits the budget, and only the largest
         /// memtables are sealed.
         #[test]
