@@ -113,7 +113,7 @@ pub fn open_fjall(path: &Path, cfg: &StorageConfig) -> Result<Arc<dyn Backend>> 
     Ok(Arc::new(FjallBackend {
         inner,
         stores: Mutex::default(),
-        seal_thread,
+        seal_thread: Some(seal_thread),
         flusher,
         syncer,
     }))

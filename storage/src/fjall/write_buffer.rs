@@ -16,9 +16,9 @@
 //!
 //! The seal thread also seals any memtable that reaches three quarters of
 //! the per-memtable cap (`memtable_mb`), as a hot keyspace's can before the
-//! total reaches the budget. fjall's own limit, set well above the cap, stays a backstop:
-//! past it fjall floods its single worker's channel with seal requests, on
-//! which that worker can block for good (decision 0022).
+//! total reaches the budget. fjall's own limit, set well above the cap,
+//! stays a backstop: past it fjall floods its single worker's channel with
+//! seal requests, on which that worker can block for good (decision 0022).
 //!
 //! The seal thread also frees the memtables it sealed, once fjall has
 //! flushed them and let go of them ([`Retired`]): fjall would free them
@@ -62,9 +62,9 @@ pub(super) struct WriteBuffer {
     since_check: u64,
     /// Every store written to, by id; dead and dropped ones are pruned.
     stores: HashMap<u32, Weak<StoreState>>,
-    /// To the seal thread; `None` without a budget. Room for one request:
-    /// while it seals, further checks are skipped, and the next one after
-    /// it brings fresh sizes.
+    /// To the seal thread; `None` once closing stopped sealing. Room for
+    /// one request: while it seals, further checks are skipped, and the
+    /// next one after it brings fresh sizes.
     sealer: Option<SealRequests>,
 }
 
@@ -72,12 +72,10 @@ impl WriteBuffer {
     /// The commit queue's write buffer for `budget` bytes in all (0: no
     /// total) and `cap` bytes per memtable, and the seal thread it hands
     /// work to, which ends after the write buffer.
-    pub(super) fn start(
-        budget: u64,
-        cap: u64,
-    ) -> std::io::Result<(WriteBuffer, Option<JoinHandle<()>>)> {
+    pub(super) fn start(budget: u64, cap: u64) -> std::io::Result<(WriteBuffer, JoinHandle<()>)> {
         let budget = if budget == 0 { u64::MAX } else { budget };
         let cap = cap.max(1);
+        let seal_at = seal_from(cap);
         let (tx, rx) = mpsc::sync_channel::<Vec<Arc<StoreState>>>(1);
         let thread = std::thread::Builder::new()
             .name("storage-seal".into())
@@ -85,26 +83,24 @@ impl WriteBuffer {
                 let mut retired = Retired::default();
                 loop {
                     match rx.recv_timeout(SWEEP_EVERY) {
-                        Ok(stores) => {
-                            seal_over_budget(&stores, budget, seal_from(cap), &mut retired)
-                        }
+                        Ok(stores) => seal_over_limits(&stores, budget, seal_at, &mut retired),
                         Err(mpsc::RecvTimeoutError::Timeout) => {}
                         Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     }
                     retired.sweep();
                 }
             })?;
-        Ok((WriteBuffer::new(budget, cap, Some(tx)), Some(thread)))
+        Ok((WriteBuffer::new(budget, cap, tx), thread))
     }
 
-    fn new(budget: u64, cap: u64, sealer: Option<SealRequests>) -> Self {
+    fn new(budget: u64, cap: u64, sealer: SealRequests) -> Self {
         WriteBuffer {
             check_every: (budget / CHECKS_PER_BUDGET)
                 .min(cap / CHECKS_PER_CAP)
                 .max(1),
             since_check: 0,
             stores: HashMap::new(),
-            sealer,
+            sealer: Some(sealer),
         }
     }
 
@@ -147,17 +143,17 @@ impl WriteBuffer {
 }
 
 /// The seal thread's work: seals the memtables of `stores` that reached
-/// `cap`, then the largest until the rest fit in `budget`. It has a thread
+/// `seal_at`, then the largest until the rest fit in `budget`. It has a thread
 /// of its own because sealing a memtable took 2.6–7 ms (fjall then tidies
 /// the version history of every keyspace), time the commit queue's leader
 /// must not spend while writers wait.
-fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64, cap: u64, retired: &mut Retired) {
+fn seal_over_limits(stores: &[Arc<StoreState>], budget: u64, seal_at: u64, retired: &mut Retired) {
     let sizes: Vec<(usize, u64)> = stores
         .iter()
         .map(|s| s.keyspace.tree.active_memtable().size())
         .enumerate()
         .collect();
-    for i in to_seal_capped(&sizes, budget, cap) {
+    for i in to_seal_capped(&sizes, budget, seal_at) {
         let store = &stores[i];
         // `drop_store` takes this lock after marking the store dropped, so
         // a keyspace is never sealed while it is deleted.
@@ -176,7 +172,7 @@ fn seal_over_budget(stores: &[Arc<StoreState>], budget: u64, cap: u64, retired: 
                 if sealed {
                     retired.hold(memtable);
                 }
-                tracing::trace!(store = %store.name, "sealed the largest memtable")
+                tracing::trace!(store = %store.name, "sealed a memtable")
             }
             Err(e) => tracing::warn!(store = %store.name, error = %e, "sealing a memtable failed"),
         }
@@ -220,14 +216,14 @@ impl Retired {
 }
 
 /// Which memtables to seal, given (id, active memtable size) pairs: every
-/// one that reached `cap`, in the order given, then what [`to_seal`] picks
-/// among the others.
+/// one that reached `seal_at`, in the order given, then what [`to_seal`]
+/// picks among the others.
 pub(super) fn to_seal_capped<Id: Copy + Ord>(
     sizes: &[(Id, u64)],
     budget: u64,
-    cap: u64,
+    seal_at: u64,
 ) -> Vec<Id> {
-    let at_cap = |size: u64| size > 0 && size >= cap;
+    let at_cap = |size: u64| size > 0 && size >= seal_at;
     let rest: Vec<(Id, u64)> = sizes.iter().copied().filter(|(_, s)| !at_cap(*s)).collect();
     let mut seal: Vec<Id> = (sizes.iter())
         .filter(|(_, s)| at_cap(*s))
@@ -322,6 +318,25 @@ mod tests {
         Arc::new(StoreState::new(id, name, keyspace))
     }
 
+    /// Writes `i` → `value` to `store` and tells the buffer, as the commit
+    /// queue's leader does after applying a batch.
+    fn write_through(buffer: &mut WriteBuffer, store: &Arc<StoreState>, i: u32, value: &[u8]) {
+        use super::super::committer::Change;
+
+        let key = i.to_be_bytes();
+        store.keyspace.insert(key, value).unwrap();
+        let job = Job {
+            store: Arc::clone(store),
+            changes: vec![Change {
+                key: key.into(),
+                value: Some(value.into()),
+            }],
+            cache: false,
+            done: None,
+        };
+        buffer.written(&[job]);
+    }
+
     /// A memtable the seal thread sealed outlives fjall's references: it is
     /// freed by the seal thread's sweep once fjall has flushed it and let
     /// go of it, not by fjall under its locks.
@@ -333,7 +348,7 @@ mod tests {
         a.keyspace.insert("k", vec![1u8; 4096]).unwrap();
         let memtable = Arc::downgrade(&a.keyspace.tree.active_memtable());
         let mut retired = Retired::default();
-        seal_over_budget(std::slice::from_ref(&a), 0, u64::MAX, &mut retired);
+        seal_over_limits(std::slice::from_ref(&a), 0, u64::MAX, &mut retired);
         assert_eq!(retired.len(), 1, "the sealed memtable is held");
         retired.sweep();
         assert!(memtable.upgrade().is_some(), "fjall still needs it");
@@ -349,7 +364,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
             round += 1;
             b.keyspace.insert(round.to_be_bytes(), &b"x"[..]).unwrap();
-            seal_over_budget(std::slice::from_ref(&b), 0, u64::MAX, &mut retired);
+            seal_over_limits(std::slice::from_ref(&b), 0, u64::MAX, &mut retired);
         }
         assert!(
             memtable.upgrade().is_some(),
@@ -365,8 +380,6 @@ mod tests {
     /// long before any reaches its own 64 MiB limit.
     #[test]
     fn keeps_real_memtables_within_the_budget() {
-        use super::super::committer::Change;
-
         let dir = tempfile::tempdir().unwrap();
         let db = fjall::Database::builder(dir.path()).open().unwrap();
         let budget = 1 << 20;
@@ -374,27 +387,15 @@ mod tests {
         // The seal thread's work, done here after each batch so the sizes
         // can be checked between batches.
         let (tx, requests) = mpsc::sync_channel(1);
-        let mut buffer = WriteBuffer::new(budget, u64::MAX, Some(tx));
+        let mut buffer = WriteBuffer::new(budget, u64::MAX, tx);
         // A dropped store is never sealed, however large.
         stores[7].dropped.store(true, Ordering::SeqCst);
         let value = vec![7u8; 1000];
         let mut most = 0;
         for i in 0..4_000u32 {
-            let store = &stores[(i % 8) as usize];
-            let key = i.to_be_bytes();
-            store.keyspace.insert(key, &value[..]).unwrap();
-            let job = Job {
-                store: Arc::clone(store),
-                changes: vec![Change {
-                    key: key.into(),
-                    value: Some(value[..].into()),
-                }],
-                cache: false,
-                done: None,
-            };
-            buffer.written(&[job]);
+            write_through(&mut buffer, &stores[(i % 8) as usize], i, &value);
             if let Ok(live) = requests.try_recv() {
-                seal_over_budget(&live, budget, u64::MAX, &mut Retired::default());
+                seal_over_limits(&live, budget, u64::MAX, &mut Retired::default());
             }
             let total: u64 = stores[..7]
                 .iter()
@@ -434,31 +435,18 @@ mod tests {
     /// with seal requests).
     #[test]
     fn a_hot_memtable_is_sealed_before_the_cap() {
-        use super::super::committer::Change;
-
         let dir = tempfile::tempdir().unwrap();
         let db = fjall::Database::builder(dir.path()).open().unwrap();
         let cap = 256 << 10;
         let hot = real_store(&db, 1);
         let (tx, requests) = mpsc::sync_channel(1);
-        let mut buffer = WriteBuffer::new(u64::MAX, cap, Some(tx));
+        let mut buffer = WriteBuffer::new(u64::MAX, cap, tx);
         let value = vec![3u8; 1000];
         let mut most = 0;
         for i in 0..3_000u32 {
-            let key = i.to_be_bytes();
-            hot.keyspace.insert(key, &value[..]).unwrap();
-            let job = Job {
-                store: Arc::clone(&hot),
-                changes: vec![Change {
-                    key: key.into(),
-                    value: Some(value[..].into()),
-                }],
-                cache: false,
-                done: None,
-            };
-            buffer.written(&[job]);
+            write_through(&mut buffer, &hot, i, &value);
             if let Ok(live) = requests.try_recv() {
-                seal_over_budget(&live, u64::MAX, seal_from(cap), &mut Retired::default());
+                seal_over_limits(&live, u64::MAX, seal_from(cap), &mut Retired::default());
             }
             most = most.max(hot.keyspace.tree.active_memtable().size());
         }
