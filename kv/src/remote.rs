@@ -341,6 +341,7 @@ pub(crate) async fn forward(timeout: Duration, rpc: Rpc, entry: PrefEntry, cmd: 
                     object,
                     allow_mult,
                     last_write_wins,
+                    ..
                 },
             reply,
             ..
@@ -449,6 +450,7 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
                 object: Box::new(object),
                 allow_mult,
                 last_write_wins,
+                record: None,
             };
             let key = key.to_stored()?;
             inner

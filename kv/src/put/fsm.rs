@@ -13,7 +13,7 @@ use crate::object::{Content, Metadata, RiakObject, VClock, new_vtag};
 use crate::remote;
 use crate::request::{BucketKey, GetOptions, NewContent, PutOptions, PutRequest, PutResult};
 use crate::service::Inner;
-use crate::vnode::{Early, KvCommand, PutOp, Reply};
+use crate::vnode::{Early, KvCommand, PutOp, Record, Reply};
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
@@ -268,12 +268,12 @@ fn direct_replication(
         );
     }
     let (inner, key, merge) = (inner.clone(), key.to_vec(), Merge::of(props));
-    let send = move |obj: &RiakObject| {
+    let send = move |obj: &RiakObject, record: &Record| {
         sent.store(true, Ordering::Release);
         for (partition, reply) in replies {
             let cmd = KvCommand::Put {
                 key: key.clone(),
-                op: merge.op(obj),
+                op: merge.op(obj, Some(record.clone())),
                 reply,
                 early: None,
             };
@@ -300,11 +300,14 @@ impl Merge {
         }
     }
 
-    fn op(self, stored: &RiakObject) -> PutOp {
+    /// The replicated write of `stored`, with its record when the caller
+    /// has it.
+    fn op(self, stored: &RiakObject, record: Option<Record>) -> PutOp {
         PutOp::Replicate {
             object: Box::new(stored.clone()),
             allow_mult: self.allow_mult,
             last_write_wins: self.last_write_wins,
+            record,
         }
     }
 }
@@ -330,7 +333,7 @@ fn replicate(
     key: Vec<u8>,
     stored: &RiakObject,
 ) -> impl Future<Output = Event> + Send + 'static {
-    let op = merge.op(stored);
+    let op = merge.op(stored, None);
     let inner = inner.clone();
     async move {
         let r = inner

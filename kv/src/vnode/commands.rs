@@ -34,6 +34,10 @@ impl<T> Reply<T> {
     }
 }
 
+/// An object's stored record (`encode_record`), shared by the vnodes of one
+/// node without a copy.
+pub type Record = bytes::Bytes;
+
 /// What a coordinating vnode does with the object it is about to store,
 /// once the write is queued for the store and before it is committed (see
 /// `put::fsm::write`). Dropped unused when the vnode answers without
@@ -41,18 +45,22 @@ impl<T> Reply<T> {
 pub enum Early {
     /// Hand it to the put coordinator, which replicates it.
     Return(oneshot::Sender<RiakObject>),
-    /// Send it to the other replicas from here: every one is on this node,
-    /// and the vnode's worker queues their commands without waking anyone.
-    Replicate(Box<dyn FnOnce(&RiakObject) + Send>),
+    /// Send it, with its record, to the other replicas from here: every one
+    /// is on this node, and the vnode's worker queues their commands
+    /// without waking anyone.
+    Replicate(Box<SendReplicas>),
 }
 
+/// Sends a stored object and its record to the replicas on this node.
+pub type SendReplicas = dyn FnOnce(&RiakObject, &Record) + Send;
+
 impl Early {
-    pub(crate) fn hand_over(self, obj: RiakObject) {
+    pub(crate) fn hand_over(self, obj: RiakObject, record: &Record) {
         match self {
             Early::Return(tx) => {
                 let _ = tx.send(obj);
             }
-            Early::Replicate(send) => send(&obj),
+            Early::Replicate(send) => send(&obj, record),
         }
     }
 }
@@ -85,6 +93,10 @@ pub enum PutOp {
         object: Box<RiakObject>,
         allow_mult: bool,
         last_write_wins: bool,
+        /// `object`'s record, when the coordinating vnode on this node
+        /// hands it over: a replica whose merge leaves `object` as it is
+        /// stores these bytes instead of encoding the same object again.
+        record: Option<Record>,
     },
 }
 

@@ -130,7 +130,7 @@ fn coordinate_replicating(
             last_write_wins: false,
         },
         reply,
-        early: Some(Early::Replicate(Box::new(move |obj| {
+        early: Some(Early::Replicate(Box::new(move |obj, _record| {
             log.lock().unwrap().push(obj.clone())
         }))),
     });
@@ -150,4 +150,83 @@ fn the_vnode_replicates_once_what_it_stores_and_nothing_it_refused() {
         .find(|(_, r)| r.is_err())
         .expect("the sibling limit refuses a write");
     assert!(refused.0.is_empty(), "a refused write was replicated");
+}
+
+/// A put coordinated by `vnode` over `context`, handed over with
+/// `Early::Replicate`: the object and record the replicas get.
+fn coordinate_with_record(
+    vnode: &mut KvVnode,
+    context: &VClock,
+    value: &[u8],
+) -> (RiakObject, Record) {
+    let (reply, _rx) = Reply::channel();
+    let handed = Arc::new(std::sync::Mutex::new(None));
+    let slot = handed.clone();
+    vnode.handle_command(KvCommand::Put {
+        key: b"k".to_vec(),
+        op: PutOp::Coordinate {
+            context: context.clone(),
+            content: Content::new(value.to_vec(), Metadata::default()),
+            allow_mult: true,
+            last_write_wins: false,
+        },
+        reply,
+        early: Some(Early::Replicate(Box::new(move |obj, record| {
+            *slot.lock().unwrap() = Some((obj.clone(), record.clone()));
+        }))),
+    });
+    let handed = handed.lock().unwrap().take();
+    handed.expect("handed over")
+}
+
+fn replicated(obj: &RiakObject, record: &Record) -> PutOp {
+    PutOp::Replicate {
+        object: Box::new(obj.clone()),
+        allow_mult: true,
+        last_write_wins: false,
+        record: Some(record.clone()),
+    }
+}
+
+#[test]
+fn a_replica_stores_the_handed_record_only_when_its_merge_keeps_the_object() {
+    let mut coordinator = open(rill_storage::memory().store("kv.0").unwrap());
+    let replica_store = rill_storage::memory().store("kv.1").unwrap();
+    let mut replica = open(replica_store.clone());
+
+    // Nothing local, then an older version local: the merge is the object.
+    let (v1, r1) = coordinate_with_record(&mut coordinator, &VClock::new(), b"v1");
+    assert_eq!(*r1, encode_record(&v1));
+    let (reply, _rx) = Reply::channel();
+    replica.handle_command(KvCommand::Put {
+        key: b"k".to_vec(),
+        op: replicated(&v1, &r1),
+        reply,
+        early: None,
+    });
+    assert_eq!(replica_store.get(b"k").unwrap().as_deref(), Some(&r1[..]));
+    let (v2, r2) = coordinate_with_record(&mut coordinator, &v1.clock, b"v2");
+    match replica.prepare_put(b"k", replicated(&v2, &r2)).unwrap() {
+        Prepared::Write(obj, record) => {
+            assert_eq!(obj, v2);
+            assert_eq!(record, Some(r2));
+        }
+        Prepared::Unchanged(_) => panic!("a newer version left the replica unchanged"),
+    }
+
+    // A concurrent local sibling: the merge is another object, encoded anew.
+    let (local, _) = coordinate_with_record(&mut replica, &VClock::new(), b"mine");
+    let (v3, r3) = coordinate_with_record(&mut coordinator, &v2.clock, b"v3");
+    match replica.prepare_put(b"k", replicated(&v3, &r3)).unwrap() {
+        Prepared::Write(obj, record) => {
+            assert_eq!(obj.siblings.len(), 2, "{obj:?}");
+            assert!(
+                obj.siblings
+                    .iter()
+                    .any(|s| s.value == local.siblings[0].value)
+            );
+            assert_eq!(record, None, "the record of another object was kept");
+        }
+        Prepared::Unchanged(_) => panic!("a concurrent version left the replica unchanged"),
+    }
 }

@@ -9,7 +9,7 @@ mod commands;
 pub mod dt_cache;
 pub mod read_stores;
 
-pub use commands::{Early, Forwarder, KvCommand, PutOp, Reply};
+pub use commands::{Early, Forwarder, KvCommand, PutOp, Record, Reply};
 pub use dt_cache::DtCache;
 pub use read_stores::ReadStores;
 
@@ -30,7 +30,8 @@ use std::time::Instant;
 enum Prepared {
     /// Nothing to store (a replicated object this vnode already had).
     Unchanged(RiakObject),
-    Write(RiakObject),
+    /// The object to store, and its record when one came with it.
+    Write(RiakObject, Option<Record>),
 }
 
 pub struct KvVnode {
@@ -103,13 +104,19 @@ impl KvVnode {
     /// `sync` durability: the worker does not wait for that, the store
     /// answers when the group's fsync is done).
     fn put(&mut self, key: &[u8], op: PutOp, reply: Reply<RiakObject>, early: Option<Early>) {
-        let obj = match self.prepare_put(key, op) {
+        let (obj, record) = match self.prepare_put(key, op) {
             Ok(Prepared::Unchanged(obj)) => return reply.send(Ok(obj)),
-            Ok(Prepared::Write(obj)) => obj,
+            Ok(Prepared::Write(obj, record)) => (obj, record),
             Err(e) => return reply.send(Err(e)),
         };
         self.stats.vnode_puts.incr();
-        let bytes = encode_record(&obj);
+        let bytes = match record {
+            Some(record) => {
+                debug_assert_eq!(*record, encode_record(&obj), "a record of another object");
+                record
+            }
+            None => Record::from(encode_record(&obj)),
+        };
         if let Some(handoff) = &self.handoff {
             // During a handoff the write is forwarded before the next command
             // runs, as the handoff's end relies on: wait for the store here.
@@ -134,7 +141,7 @@ impl KvVnode {
         // they are queued, so a local replica's copy is never stored before
         // this one.
         if let Some((early, obj)) = handed {
-            early.hand_over(obj);
+            early.hand_over(obj, &bytes);
         }
     }
 
@@ -208,22 +215,30 @@ impl KvVnode {
                 object,
                 allow_mult,
                 last_write_wins,
+                record,
             } => {
-                let mut obj = match (&local, last_write_wins) {
-                    (Some(l), false) => crate::dt::merge_datatype(l, &object),
-                    _ => *object,
+                let (mut obj, mut record) = match (&local, last_write_wins) {
+                    (Some(l), false) => {
+                        let merged = crate::dt::merge_datatype(l, &object);
+                        // The record is `object`'s: of no use for anything else.
+                        let record = record.filter(|_| merged == *object);
+                        (merged, record)
+                    }
+                    _ => (*object, record),
                 };
-                if !allow_mult {
+                if !allow_mult && obj.siblings.len() > 1 {
                     obj.collapse_lww();
+                    record = None;
                 }
                 if local.as_ref() == Some(&obj) {
                     return Ok(Prepared::Unchanged(obj));
                 }
-                obj
+                self.check_siblings(&mut obj)?;
+                return Ok(Prepared::Write(obj, record));
             }
         };
         self.check_siblings(&mut obj)?;
-        Ok(Prepared::Write(obj))
+        Ok(Prepared::Write(obj, None))
     }
 
     fn renew_actor_if_stale(&mut self) -> Result<()> {
@@ -594,6 +609,7 @@ mod tests {
                 object: Box::new(obj(v, 1)),
                 allow_mult: true,
                 last_write_wins: false,
+                record: None,
             },
             reply,
             early: None,
