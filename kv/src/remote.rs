@@ -450,7 +450,7 @@ async fn handle(inner: &Arc<Inner>, msg: KvWire) -> Result<KvWireReply> {
                 object: Box::new(object),
                 allow_mult,
                 last_write_wins,
-                record: None,
+                handed: None,
             };
             let key = key.to_stored()?;
             inner

@@ -62,7 +62,7 @@ fn replicate(v: &mut KvVnode, obj: &RiakObject) -> RiakObject {
             object: Box::new(obj.clone()),
             allow_mult: true,
             last_write_wins: false,
-            record: None,
+            handed: None,
         },
     )
     .unwrap()

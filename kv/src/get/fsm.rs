@@ -276,7 +276,7 @@ fn read_repair(
                     object: Box::new(merged.clone()),
                     allow_mult,
                     last_write_wins: false,
-                    record: None,
+                    handed: None,
                 },
                 reply,
                 early: None,

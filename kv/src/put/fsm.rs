@@ -13,7 +13,7 @@ use crate::object::{Content, Metadata, RiakObject, VClock, new_vtag};
 use crate::remote;
 use crate::request::{BucketKey, GetOptions, NewContent, PutOptions, PutRequest, PutResult};
 use crate::service::Inner;
-use crate::vnode::{Early, KvCommand, PutOp, Record, Reply};
+use crate::vnode::{Early, Handed, KvCommand, PutOp, Reply};
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
@@ -268,12 +268,12 @@ fn direct_replication(
         );
     }
     let (inner, key, merge) = (inner.clone(), key.to_vec(), Merge::of(props));
-    let send = move |obj: &RiakObject, record: &Record| {
+    let send = move |obj: &RiakObject, handed: Handed| {
         sent.store(true, Ordering::Release);
         for (partition, reply) in replies {
             let cmd = KvCommand::Put {
                 key: key.clone(),
-                op: merge.op(obj, Some(record.clone())),
+                op: merge.op(obj, Some(handed.clone())),
                 reply,
                 early: None,
             };
@@ -300,14 +300,14 @@ impl Merge {
         }
     }
 
-    /// The replicated write of `stored`, with its record when the caller
-    /// has it.
-    fn op(self, stored: &RiakObject, record: Option<Record>) -> PutOp {
+    /// The replicated write of `stored`, with its records when the
+    /// coordinating vnode hands it over.
+    fn op(self, stored: &RiakObject, handed: Option<Handed>) -> PutOp {
         PutOp::Replicate {
             object: Box::new(stored.clone()),
             allow_mult: self.allow_mult,
             last_write_wins: self.last_write_wins,
-            record,
+            handed,
         }
     }
 }

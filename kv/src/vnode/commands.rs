@@ -38,6 +38,16 @@ impl<T> Reply<T> {
 /// node without a copy.
 pub type Record = bytes::Bytes;
 
+/// What a coordinating vnode hands the replicas on its node with the
+/// object it stores: the object's record, and the record it replaced
+/// (`None`: it had none). A replica that holds the replaced record holds
+/// what the object was made from, so the object is its merge as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handed {
+    pub record: Record,
+    pub replaced: Option<Record>,
+}
+
 /// What a coordinating vnode does with the object it is about to store,
 /// once the write is queued for the store and before it is committed (see
 /// `put::fsm::write`). Dropped unused when the vnode answers without
@@ -45,22 +55,22 @@ pub type Record = bytes::Bytes;
 pub enum Early {
     /// Hand it to the put coordinator, which replicates it.
     Return(oneshot::Sender<RiakObject>),
-    /// Send it, with its record, to the other replicas from here: every one
-    /// is on this node, and the vnode's worker queues their commands
+    /// Send it, with its records, to the other replicas from here: every
+    /// one is on this node, and the vnode's worker queues their commands
     /// without waking anyone.
     Replicate(Box<SendReplicas>),
 }
 
-/// Sends a stored object and its record to the replicas on this node.
-pub type SendReplicas = dyn FnOnce(&RiakObject, &Record) + Send;
+/// Sends a stored object and its records to the replicas on this node.
+pub type SendReplicas = dyn FnOnce(&RiakObject, Handed) + Send;
 
 impl Early {
-    pub(crate) fn hand_over(self, obj: RiakObject, record: &Record) {
+    pub(crate) fn hand_over(self, obj: RiakObject, handed: Handed) {
         match self {
             Early::Return(tx) => {
                 let _ = tx.send(obj);
             }
-            Early::Replicate(send) => send(&obj, record),
+            Early::Replicate(send) => send(&obj, handed),
         }
     }
 }
@@ -93,10 +103,11 @@ pub enum PutOp {
         object: Box<RiakObject>,
         allow_mult: bool,
         last_write_wins: bool,
-        /// `object`'s record, when the coordinating vnode on this node
-        /// hands it over: a replica whose merge leaves `object` as it is
-        /// stores these bytes instead of encoding the same object again.
-        record: Option<Record>,
+        /// Set when the coordinating vnode on this node hands the object
+        /// over: a replica that holds the record it replaced, or whose
+        /// merge leaves `object` as it is, stores `object`'s record
+        /// instead of decoding, merging and encoding again.
+        handed: Option<Handed>,
     },
 }
 

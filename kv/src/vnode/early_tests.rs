@@ -153,15 +153,11 @@ fn the_vnode_replicates_once_what_it_stores_and_nothing_it_refused() {
 }
 
 /// A put coordinated by `vnode` over `context`, handed over with
-/// `Early::Replicate`: the object and record the replicas get.
-fn coordinate_with_record(
-    vnode: &mut KvVnode,
-    context: &VClock,
-    value: &[u8],
-) -> (RiakObject, Record) {
+/// `Early::Replicate`: the object and records the replicas get.
+fn coordinate_handing(vnode: &mut KvVnode, context: &VClock, value: &[u8]) -> (RiakObject, Handed) {
     let (reply, _rx) = Reply::channel();
-    let handed = Arc::new(std::sync::Mutex::new(None));
-    let slot = handed.clone();
+    let slot = Arc::new(std::sync::Mutex::new(None));
+    let handed = slot.clone();
     vnode.handle_command(KvCommand::Put {
         key: b"k".to_vec(),
         op: PutOp::Coordinate {
@@ -171,62 +167,75 @@ fn coordinate_with_record(
             last_write_wins: false,
         },
         reply,
-        early: Some(Early::Replicate(Box::new(move |obj, record| {
-            *slot.lock().unwrap() = Some((obj.clone(), record.clone()));
+        early: Some(Early::Replicate(Box::new(move |obj, handed| {
+            *slot.lock().unwrap() = Some((obj.clone(), handed));
         }))),
     });
     let handed = handed.lock().unwrap().take();
     handed.expect("handed over")
 }
 
-fn replicated(obj: &RiakObject, record: &Record) -> PutOp {
+fn replicated(obj: &RiakObject, handed: &Handed) -> PutOp {
     PutOp::Replicate {
         object: Box::new(obj.clone()),
         allow_mult: true,
         last_write_wins: false,
-        record: Some(record.clone()),
+        handed: Some(handed.clone()),
+    }
+}
+
+/// The record `vnode` would store for a replicated write, if any.
+fn record_of(vnode: &mut KvVnode, op: PutOp) -> (RiakObject, Option<Record>) {
+    match vnode.prepare_put(b"k", op).unwrap() {
+        Prepared::Write { obj, record, .. } => (obj, record),
+        Prepared::Unchanged(obj) => panic!("a new version left the replica unchanged: {obj:?}"),
     }
 }
 
 #[test]
-fn a_replica_stores_the_handed_record_only_when_its_merge_keeps_the_object() {
+fn a_replica_stores_the_handed_record_when_its_merge_is_the_object() {
     let mut coordinator = open(rill_storage::memory().store("kv.0").unwrap());
     let replica_store = rill_storage::memory().store("kv.1").unwrap();
     let mut replica = open(replica_store.clone());
 
-    // Nothing local, then an older version local: the merge is the object.
-    let (v1, r1) = coordinate_with_record(&mut coordinator, &VClock::new(), b"v1");
-    assert_eq!(*r1, encode_record(&v1));
+    // Both hold nothing: the object was made from what the replica holds.
+    let (v1, h1) = coordinate_handing(&mut coordinator, &VClock::new(), b"v1");
+    assert_eq!(h1.replaced, None);
+    assert_eq!(*h1.record, encode_record(&v1));
     let (reply, _rx) = Reply::channel();
     replica.handle_command(KvCommand::Put {
         key: b"k".to_vec(),
-        op: replicated(&v1, &r1),
+        op: replicated(&v1, &h1),
         reply,
         early: None,
     });
-    assert_eq!(replica_store.get(b"k").unwrap().as_deref(), Some(&r1[..]));
-    let (v2, r2) = coordinate_with_record(&mut coordinator, &v1.clock, b"v2");
-    match replica.prepare_put(b"k", replicated(&v2, &r2)).unwrap() {
-        Prepared::Write(obj, record) => {
-            assert_eq!(obj, v2);
-            assert_eq!(record, Some(r2));
-        }
-        Prepared::Unchanged(_) => panic!("a newer version left the replica unchanged"),
-    }
+    assert_eq!(
+        replica_store.get(b"k").unwrap().as_deref(),
+        Some(&h1.record[..])
+    );
+
+    // Both hold v1, which v2 replaced.
+    let (v2, h2) = coordinate_handing(&mut coordinator, &v1.clock, b"v2");
+    assert_eq!(h2.replaced.as_ref(), Some(&h1.record));
+    assert_eq!(
+        record_of(&mut replica, replicated(&v2, &h2)),
+        (v2.clone(), Some(h2.record.clone()))
+    );
+
+    // The replica missed v2: v3 still descends its v1, so the merge is v3.
+    let (v3, h3) = coordinate_handing(&mut coordinator, &v2.clock, b"v3");
+    assert_ne!(h3.replaced.as_ref(), Some(&h1.record));
+    assert_eq!(
+        record_of(&mut replica, replicated(&v3, &h3)),
+        (v3.clone(), Some(h3.record.clone()))
+    );
 
     // A concurrent local sibling: the merge is another object, encoded anew.
-    let (local, _) = coordinate_with_record(&mut replica, &VClock::new(), b"mine");
-    let (v3, r3) = coordinate_with_record(&mut coordinator, &v2.clock, b"v3");
-    match replica.prepare_put(b"k", replicated(&v3, &r3)).unwrap() {
-        Prepared::Write(obj, record) => {
-            assert_eq!(obj.siblings.len(), 2, "{obj:?}");
-            assert!(
-                obj.siblings
-                    .iter()
-                    .any(|s| s.value == local.siblings[0].value)
-            );
-            assert_eq!(record, None, "the record of another object was kept");
-        }
-        Prepared::Unchanged(_) => panic!("a concurrent version left the replica unchanged"),
-    }
+    coordinate_handing(&mut replica, &VClock::new(), b"mine");
+    let (v4, h4) = coordinate_handing(&mut coordinator, &v3.clock, b"v4");
+    let (merged, record) = record_of(&mut replica, replicated(&v4, &h4));
+    let values: Vec<&[u8]> = merged.siblings.iter().map(|s| &s.value[..]).collect();
+    assert_eq!(values.len(), 2, "{merged:?}");
+    assert!(values.contains(&&b"mine"[..]) && values.contains(&&b"v4"[..]));
+    assert_eq!(record, None, "the record of another object was kept");
 }

@@ -9,7 +9,7 @@ mod commands;
 pub mod dt_cache;
 pub mod read_stores;
 
-pub use commands::{Early, Forwarder, KvCommand, PutOp, Record, Reply};
+pub use commands::{Early, Forwarder, Handed, KvCommand, PutOp, Record, Reply};
 pub use dt_cache::DtCache;
 pub use read_stores::ReadStores;
 
@@ -27,11 +27,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// What a write does to the local object.
+/// A replicated write's fields (`PutOp::Replicate`).
+struct Replica {
+    object: RiakObject,
+    allow_mult: bool,
+    last_write_wins: bool,
+    handed: Option<Handed>,
+}
+
 enum Prepared {
     /// Nothing to store (a replicated object this vnode already had).
     Unchanged(RiakObject),
-    /// The object to store, and its record when one came with it.
-    Write(RiakObject, Option<Record>),
+    /// The object to store, its record when one came with it, and the
+    /// local record it replaces.
+    Write {
+        obj: RiakObject,
+        record: Option<Record>,
+        replaced: Option<Record>,
+    },
 }
 
 pub struct KvVnode {
@@ -94,9 +107,15 @@ impl KvVnode {
     /// The local copy as a base for a write: a corrupt one is replaced (the
     /// other replicas and read repair still hold the data).
     fn read_for_write(&self, key: &[u8]) -> Result<Option<RiakObject>> {
-        match self.read(key) {
-            Err(KvError::Corrupt(_)) => Ok(None),
-            other => other,
+        let record = self.store.get(key)?;
+        self.base(record.as_deref())
+    }
+
+    /// The object of a local record, as a base for a write (`read_for_write`).
+    fn base(&self, record: Option<&[u8]>) -> Result<Option<RiakObject>> {
+        match record.map(|r| decode_record(r, self.partition, &self.stats)) {
+            None | Some(Err(KvError::Corrupt(_))) => Ok(None),
+            Some(other) => other.map(Some),
         }
     }
 
@@ -104,9 +123,13 @@ impl KvVnode {
     /// `sync` durability: the worker does not wait for that, the store
     /// answers when the group's fsync is done).
     fn put(&mut self, key: &[u8], op: PutOp, reply: Reply<RiakObject>, early: Option<Early>) {
-        let (obj, record) = match self.prepare_put(key, op) {
+        let (obj, record, replaced) = match self.prepare_put(key, op) {
             Ok(Prepared::Unchanged(obj)) => return reply.send(Ok(obj)),
-            Ok(Prepared::Write(obj, record)) => (obj, record),
+            Ok(Prepared::Write {
+                obj,
+                record,
+                replaced,
+            }) => (obj, record, replaced),
             Err(e) => return reply.send(Err(e)),
         };
         self.stats.vnode_puts.incr();
@@ -141,16 +164,17 @@ impl KvVnode {
         // they are queued, so a local replica's copy is never stored before
         // this one.
         if let Some((early, obj)) = handed {
-            early.hand_over(obj, &bytes);
+            let handed = Handed {
+                record: bytes,
+                replaced,
+            };
+            early.hand_over(obj, handed);
         }
     }
 
     /// The object a write leaves, or the unchanged local one.
     fn prepare_put(&mut self, key: &[u8], op: PutOp) -> Result<Prepared> {
-        if !matches!(op, PutOp::Replicate { .. }) {
-            self.renew_actor_if_stale()?;
-        }
-        let local = self.read_for_write(key)?;
+        let replaced = self.store.get(key)?.map(Record::from);
         let mut obj = match op {
             PutOp::Coordinate {
                 context,
@@ -158,6 +182,8 @@ impl KvVnode {
                 allow_mult,
                 last_write_wins,
             } => {
+                self.renew_actor_if_stale()?;
+                let local = self.base(replaced.as_deref())?;
                 // Stamp later than what this write replaces, so that
                 // last-write-wins agrees with causality despite clock skew.
                 if let Some(latest) = local.as_ref().and_then(RiakObject::latest_modified_us) {
@@ -188,6 +214,8 @@ impl KvVnode {
                 hll_precision,
                 mut meta,
             } => {
+                self.renew_actor_if_stale()?;
+                let local = self.base(replaced.as_deref())?;
                 if let Some(latest) = local.as_ref().and_then(RiakObject::latest_modified_us) {
                     meta.last_modified_us = meta.last_modified_us.max(latest + 1);
                 }
@@ -215,30 +243,73 @@ impl KvVnode {
                 object,
                 allow_mult,
                 last_write_wins,
-                record,
+                handed,
             } => {
-                let (mut obj, mut record) = match (&local, last_write_wins) {
-                    (Some(l), false) => {
-                        let merged = crate::dt::merge_datatype(l, &object);
-                        // The record is `object`'s: of no use for anything else.
-                        let record = record.filter(|_| merged == *object);
-                        (merged, record)
-                    }
-                    _ => (*object, record),
+                let replica = Replica {
+                    object: *object,
+                    allow_mult,
+                    last_write_wins,
+                    handed,
                 };
-                if !allow_mult && obj.siblings.len() > 1 {
-                    obj.collapse_lww();
-                    record = None;
-                }
-                if local.as_ref() == Some(&obj) {
-                    return Ok(Prepared::Unchanged(obj));
-                }
-                self.check_siblings(&mut obj)?;
-                return Ok(Prepared::Write(obj, record));
+                return self.prepare_replica(replica, replaced);
             }
         };
         self.check_siblings(&mut obj)?;
-        Ok(Prepared::Write(obj, None))
+        Ok(Prepared::Write {
+            obj,
+            record: None,
+            replaced,
+        })
+    }
+
+    /// A replicated write over the local record `replaced`. The object is
+    /// stored as it is, with the record it came with, when this replica
+    /// holds the record the object was made from: a coordinator's object
+    /// descends what it replaced, so the merge would give it back. Else it
+    /// is merged in, and the record kept only if the merge is the object.
+    fn prepare_replica(&self, r: Replica, replaced: Option<Record>) -> Result<Prepared> {
+        let (mut obj, mut record) = match r.handed {
+            Some(h) if h.replaced == replaced => {
+                debug_assert!(
+                    r.last_write_wins
+                        || self.base(replaced.as_deref())?.is_none_or(|local| {
+                            crate::dt::merge_datatype(&local, &r.object) == r.object
+                        }),
+                    "a handed object that its base's merge would change"
+                );
+                if replaced.as_ref() == Some(&h.record) {
+                    return Ok(Prepared::Unchanged(r.object));
+                }
+                (r.object, Some(h.record))
+            }
+            handed => {
+                let local = self.base(replaced.as_deref())?;
+                let record = handed.map(|h| h.record);
+                let (obj, record) = match (&local, r.last_write_wins) {
+                    (Some(l), false) => {
+                        let merged = crate::dt::merge_datatype(l, &r.object);
+                        // The record is the object's: of no use for another.
+                        let record = record.filter(|_| merged == r.object);
+                        (merged, record)
+                    }
+                    _ => (r.object, record),
+                };
+                if local.as_ref() == Some(&obj) {
+                    return Ok(Prepared::Unchanged(obj));
+                }
+                (obj, record)
+            }
+        };
+        if !r.allow_mult && obj.siblings.len() > 1 {
+            obj.collapse_lww();
+            record = None;
+        }
+        self.check_siblings(&mut obj)?;
+        Ok(Prepared::Write {
+            obj,
+            record,
+            replaced,
+        })
     }
 
     fn renew_actor_if_stale(&mut self) -> Result<()> {
@@ -609,7 +680,7 @@ mod tests {
                 object: Box::new(obj(v, 1)),
                 allow_mult: true,
                 last_write_wins: false,
-                record: None,
+                handed: None,
             },
             reply,
             early: None,
