@@ -268,18 +268,27 @@ fn direct_replication(
         );
     }
     let (inner, key, merge) = (inner.clone(), key.to_vec(), Merge::of(props));
-    let send = move |obj: &RiakObject, handed: Handed| {
+    let send = move |obj: RiakObject, handed: Handed| {
         sent.store(true, Ordering::Release);
-        for (partition, reply) in replies {
+        let send_one = |(partition, reply), obj, handed| {
             let cmd = KvCommand::Put {
                 key: key.clone(),
-                op: merge.op(obj, Some(handed.clone())),
+                op: merge.op(obj, Some(handed)),
                 reply,
                 early: None,
             };
             if let Err((e, KvCommand::Put { reply, .. })) = inner.send_local(partition, cmd) {
                 reply.send(Err(e));
             }
+        };
+        let mut replies = replies;
+        let last = replies.pop();
+        for replica in replies {
+            send_one(replica, obj.clone(), handed.clone());
+        }
+        // The last replica takes the object itself.
+        if let Some(replica) = last {
+            send_one(replica, obj, handed);
         }
     };
     (Early::Replicate(Box::new(send)), answers)
@@ -302,9 +311,9 @@ impl Merge {
 
     /// The replicated write of `stored`, with its records when the
     /// coordinating vnode hands it over.
-    fn op(self, stored: &RiakObject, handed: Option<Handed>) -> PutOp {
+    fn op(self, stored: RiakObject, handed: Option<Handed>) -> PutOp {
         PutOp::Replicate {
-            object: Box::new(stored.clone()),
+            object: Box::new(stored),
             allow_mult: self.allow_mult,
             last_write_wins: self.last_write_wins,
             handed,
@@ -333,7 +342,7 @@ fn replicate(
     key: Vec<u8>,
     stored: &RiakObject,
 ) -> impl Future<Output = Event> + Send + 'static {
-    let op = merge.op(stored, None);
+    let op = merge.op(stored.clone(), None);
     let inner = inner.clone();
     async move {
         let r = inner

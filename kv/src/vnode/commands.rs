@@ -62,7 +62,7 @@ pub enum Early {
 }
 
 /// Sends a stored object and its records to the replicas on this node.
-pub type SendReplicas = dyn FnOnce(&RiakObject, Handed) + Send;
+pub type SendReplicas = dyn FnOnce(RiakObject, Handed) + Send;
 
 impl Early {
     pub(crate) fn hand_over(self, obj: RiakObject, handed: Handed) {
@@ -70,7 +70,7 @@ impl Early {
             Early::Return(tx) => {
                 let _ = tx.send(obj);
             }
-            Early::Replicate(send) => send(&obj, handed),
+            Early::Replicate(send) => send(obj, handed),
         }
     }
 }

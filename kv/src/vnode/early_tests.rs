@@ -131,7 +131,7 @@ fn coordinate_replicating(
         },
         reply,
         early: Some(Early::Replicate(Box::new(move |obj, _record| {
-            log.lock().unwrap().push(obj.clone())
+            log.lock().unwrap().push(obj)
         }))),
     });
     let seen = seen.lock().unwrap().clone();
@@ -168,7 +168,7 @@ fn coordinate_handing(vnode: &mut KvVnode, context: &VClock, value: &[u8]) -> (R
         },
         reply,
         early: Some(Early::Replicate(Box::new(move |obj, handed| {
-            *slot.lock().unwrap() = Some((obj.clone(), handed));
+            *slot.lock().unwrap() = Some((obj, handed));
         }))),
     });
     let handed = handed.lock().unwrap().take();
