@@ -289,3 +289,28 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A coordinated put merged into the state it was made from gives the
+    /// put back, with any context and in both bucket modes: what lets a
+    /// replica holding that state store the coordinator's record as it is
+    /// (docs/decisions/0023).
+    #[test]
+    fn a_put_merged_into_its_base_is_the_put(
+        ops in ops(),
+        read in any::<Index>(),
+        at in 0..REPLICAS,
+        lww in any::<bool>(),
+        delete in prop::bool::weighted(0.15),
+    ) {
+        let mut sim = Sim::run(lww, &ops);
+        let context = sim.pick(&read).clock;
+        let base = sim.replicas[at].clone();
+        sim.put(at, context, delete);
+        let put = sim.replicas[at].clone();
+        prop_assert_eq!(sim.merge(&base, &put), put.clone());
+        prop_assert_eq!(crate::dt::merge_datatype(&base, &put), put);
+    }
+}
