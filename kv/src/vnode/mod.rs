@@ -8,10 +8,12 @@
 mod commands;
 pub mod dt_cache;
 pub mod read_stores;
+mod replica;
 
 pub use commands::{Early, Forwarder, Handed, KvCommand, PutOp, Record, Reply};
 pub use dt_cache::DtCache;
 pub use read_stores::ReadStores;
+use replica::{Merged, Replica, merge_replica};
 
 use crate::config::KvConfig;
 use crate::crdt::{self, Context, DataKind, DataType, DtOp};
@@ -27,14 +29,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// What a write does to the local object.
-/// A replicated write's fields (`PutOp::Replicate`).
-struct Replica {
-    object: RiakObject,
-    allow_mult: bool,
-    last_write_wins: bool,
-    handed: Option<Handed>,
-}
-
 enum Prepared {
     /// Nothing to store (a replicated object this vnode already had).
     Unchanged(RiakObject),
@@ -262,54 +256,21 @@ impl KvVnode {
         })
     }
 
-    /// A replicated write over the local record `replaced`. The object is
-    /// stored as it is, with the record it came with, when this replica
-    /// holds the record the object was made from: a coordinator's object
-    /// descends what it replaced, so the merge would give it back. Else it
-    /// is merged in, and the record kept only if the merge is the object.
+    /// A replicated write over the local record `replaced`
+    /// ([`merge_replica`] decides).
     fn prepare_replica(&self, r: Replica, replaced: Option<Record>) -> Result<Prepared> {
-        let (mut obj, mut record) = match r.handed {
-            Some(h) if h.replaced == replaced => {
-                debug_assert!(
-                    r.last_write_wins
-                        || self.base(replaced.as_deref())?.is_none_or(|local| {
-                            crate::dt::merge_datatype(&local, &r.object) == r.object
-                        }),
-                    "a handed object that its base's merge would change"
-                );
-                if replaced.as_ref() == Some(&h.record) {
-                    return Ok(Prepared::Unchanged(r.object));
-                }
-                (r.object, Some(h.record))
+        let local = || self.base(replaced.as_deref());
+        match merge_replica(r, replaced.as_ref(), local)? {
+            Merged::Unchanged(obj) => Ok(Prepared::Unchanged(obj)),
+            Merged::Write(mut obj, record) => {
+                self.check_siblings(&mut obj)?;
+                Ok(Prepared::Write {
+                    obj,
+                    record,
+                    replaced,
+                })
             }
-            handed => {
-                let local = self.base(replaced.as_deref())?;
-                let record = handed.map(|h| h.record);
-                let (obj, record) = match (&local, r.last_write_wins) {
-                    (Some(l), false) => {
-                        let merged = crate::dt::merge_datatype(l, &r.object);
-                        // The record is the object's: of no use for another.
-                        let record = record.filter(|_| merged == r.object);
-                        (merged, record)
-                    }
-                    _ => (r.object, record),
-                };
-                if local.as_ref() == Some(&obj) {
-                    return Ok(Prepared::Unchanged(obj));
-                }
-                (obj, record)
-            }
-        };
-        if !r.allow_mult && obj.siblings.len() > 1 {
-            obj.collapse_lww();
-            record = None;
         }
-        self.check_siblings(&mut obj)?;
-        Ok(Prepared::Write {
-            obj,
-            record,
-            replaced,
-        })
     }
 
     fn renew_actor_if_stale(&mut self) -> Result<()> {
