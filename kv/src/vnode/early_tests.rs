@@ -46,15 +46,15 @@ impl Store for Failing {
     }
 }
 
-/// A coordinated put of `value` over `context`: the object handed over
-/// early (if any) and the vnode's answer.
-fn coordinate(
+/// A put of `value` over `context` coordinated by `vnode`, with the
+/// hand-over `early`: the vnode's answer.
+fn put_through(
     vnode: &mut KvVnode,
     context: &VClock,
     value: &[u8],
-) -> (Option<RiakObject>, Result<RiakObject>) {
+    early: Early,
+) -> Result<RiakObject> {
     let (reply, mut rx) = Reply::channel();
-    let (early, mut early_rx) = tokio::sync::oneshot::channel();
     vnode.handle_command(KvCommand::Put {
         key: b"k".to_vec(),
         op: PutOp::Coordinate {
@@ -64,9 +64,37 @@ fn coordinate(
             last_write_wins: false,
         },
         reply,
-        early: Some(Early::Return(early)),
+        early: Some(early),
     });
-    (early_rx.try_recv().ok(), rx.try_recv().expect("answered"))
+    rx.try_recv().expect("answered")
+}
+
+/// A coordinated put of `value` over `context`: the object handed over
+/// early (if any) and the vnode's answer.
+fn coordinate(
+    vnode: &mut KvVnode,
+    context: &VClock,
+    value: &[u8],
+) -> (Option<RiakObject>, Result<RiakObject>) {
+    let (early, mut early_rx) = tokio::sync::oneshot::channel();
+    let answer = put_through(vnode, context, value, Early::Return(early));
+    (early_rx.try_recv().ok(), answer)
+}
+
+/// A coordinated put of `value` over `context` whose hand-over is
+/// `Early::Replicate`: what the hand-over got (once per call) and the
+/// vnode's answer.
+fn coordinate_replicating(
+    vnode: &mut KvVnode,
+    context: &VClock,
+    value: &[u8],
+) -> (Vec<(RiakObject, Handed)>, Result<RiakObject>) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let send = move |obj, handed| log.lock().unwrap().push((obj, handed));
+    let answer = put_through(vnode, context, value, Early::Replicate(Box::new(send)));
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    (seen, answer)
 }
 
 #[test]
@@ -112,41 +140,16 @@ fn a_failed_write_is_not_acknowledged_and_the_next_one_has_a_new_actor() {
     assert_eq!(open(store).actor(), renewed);
 }
 
-/// A coordinated put whose hand-over is `Early::Replicate`: what the
-/// hand-over saw (once per call) and the vnode's answer.
-fn coordinate_replicating(
-    vnode: &mut KvVnode,
-    value: &[u8],
-) -> (Vec<RiakObject>, Result<RiakObject>) {
-    let (reply, mut rx) = Reply::channel();
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    vnode.handle_command(KvCommand::Put {
-        key: b"k".to_vec(),
-        op: PutOp::Coordinate {
-            context: VClock::new(),
-            content: Content::new(value.to_vec(), Metadata::default()),
-            allow_mult: true,
-            last_write_wins: false,
-        },
-        reply,
-        early: Some(Early::Replicate(Box::new(move |obj, _record| {
-            log.lock().unwrap().push(obj)
-        }))),
-    });
-    let seen = seen.lock().unwrap().clone();
-    (seen, rx.try_recv().expect("answered"))
-}
-
 #[test]
 fn the_vnode_replicates_once_what_it_stores_and_nothing_it_refused() {
     let mut vnode = open(rill_storage::memory().store("kv.0").unwrap());
-    let (seen, stored) = coordinate_replicating(&mut vnode, b"v1");
+    let (seen, stored) = coordinate_replicating(&mut vnode, &VClock::new(), b"v1");
+    let seen: Vec<RiakObject> = seen.into_iter().map(|(obj, _)| obj).collect();
     assert_eq!(seen, vec![stored.unwrap()]);
     // Blind writes pile up siblings until the vnode refuses one: that
     // write is stored nowhere, so nothing is sent to the replicas.
     let refused = (0..200)
-        .map(|i| coordinate_replicating(&mut vnode, format!("v{i}").as_bytes()))
+        .map(|i| coordinate_replicating(&mut vnode, &VClock::new(), format!("v{i}").as_bytes()))
         .find(|(_, r)| r.is_err())
         .expect("the sibling limit refuses a write");
     assert!(refused.0.is_empty(), "a refused write was replicated");
@@ -155,24 +158,8 @@ fn the_vnode_replicates_once_what_it_stores_and_nothing_it_refused() {
 /// A put coordinated by `vnode` over `context`, handed over with
 /// `Early::Replicate`: the object and records the replicas get.
 fn coordinate_handing(vnode: &mut KvVnode, context: &VClock, value: &[u8]) -> (RiakObject, Handed) {
-    let (reply, _rx) = Reply::channel();
-    let slot = Arc::new(std::sync::Mutex::new(None));
-    let handed = slot.clone();
-    vnode.handle_command(KvCommand::Put {
-        key: b"k".to_vec(),
-        op: PutOp::Coordinate {
-            context: context.clone(),
-            content: Content::new(value.to_vec(), Metadata::default()),
-            allow_mult: true,
-            last_write_wins: false,
-        },
-        reply,
-        early: Some(Early::Replicate(Box::new(move |obj, handed| {
-            *slot.lock().unwrap() = Some((obj, handed));
-        }))),
-    });
-    let handed = handed.lock().unwrap().take();
-    handed.expect("handed over")
+    let (mut seen, _) = coordinate_replicating(vnode, context, value);
+    seen.pop().expect("handed over")
 }
 
 fn replicated(obj: &RiakObject, handed: &Handed) -> PutOp {
