@@ -42,7 +42,7 @@ pub type Record = bytes::Bytes;
 /// object it stores: the object's record, and the record it replaced
 /// (`None`: it had none). A replica that holds the replaced record holds
 /// what the object was made from, so the object is its merge as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Handed {
     pub record: Record,
     pub replaced: Option<Record>,
