@@ -40,10 +40,10 @@ pub(super) fn merge_replica(
     local: impl FnOnce() -> Result<Option<RiakObject>>,
 ) -> Result<Merged> {
     let (mut obj, mut record, local) = match r.handed {
+        // A coordinated put always adds a dot, so its record is never the
+        // one it replaced: a replica already holding it takes the path
+        // below, whose merge leaves it unchanged.
         Some(h) if h.replaced.as_ref() == replaced => {
-            if replaced == Some(&h.record) {
-                return Ok(Merged::Unchanged(r.object));
-            }
             debug_assert!(
                 r.last_write_wins
                     || local()?.is_none_or(|local| {
@@ -117,6 +117,22 @@ mod tests {
         // Keeping siblings, the same write changes nothing.
         let got = merge_replica(replica(&a, true, None), None, || Ok(Some(both.clone())));
         assert_eq!(got.unwrap(), Merged::Unchanged(both));
+    }
+
+    /// A replica that holds the handed record already (the object came
+    /// twice) stores nothing.
+    #[test]
+    fn a_replica_holding_the_record_already_stores_nothing() {
+        let a = put(None, b"a", 1);
+        let b = put(Some(&a), b"b", 1);
+        let handed = Handed {
+            record: record(&b),
+            replaced: Some(record(&a)),
+        };
+        let got = merge_replica(replica(&b, true, Some(handed)), Some(&record(&b)), || {
+            Ok(Some(b.clone()))
+        });
+        assert_eq!(got.unwrap(), Merged::Unchanged(b));
     }
 
     /// Holding the record the object was made from, the replica takes the
