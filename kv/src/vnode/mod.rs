@@ -176,8 +176,7 @@ impl KvVnode {
                 allow_mult,
                 last_write_wins,
             } => {
-                self.renew_actor_if_stale()?;
-                let local = self.base(replaced.as_deref())?;
+                let local = self.coordinating_base(replaced.as_deref())?;
                 // Stamp later than what this write replaces, so that
                 // last-write-wins agrees with causality despite clock skew.
                 if let Some(latest) = local.as_ref().and_then(RiakObject::latest_modified_us) {
@@ -208,8 +207,7 @@ impl KvVnode {
                 hll_precision,
                 mut meta,
             } => {
-                self.renew_actor_if_stale()?;
-                let local = self.base(replaced.as_deref())?;
+                let local = self.coordinating_base(replaced.as_deref())?;
                 if let Some(latest) = local.as_ref().and_then(RiakObject::latest_modified_us) {
                     meta.last_modified_us = meta.last_modified_us.max(latest + 1);
                 }
@@ -254,6 +252,13 @@ impl KvVnode {
             record: None,
             replaced,
         })
+    }
+
+    /// The base of a write this vnode coordinates: its actor renewed first
+    /// if a store write failed, since the write stamps a dot of it.
+    fn coordinating_base(&mut self, record: Option<&[u8]>) -> Result<Option<RiakObject>> {
+        self.renew_actor_if_stale()?;
+        self.base(record)
     }
 
     /// A replicated write over the local record `replaced`
